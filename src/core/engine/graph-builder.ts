@@ -46,6 +46,12 @@ export interface InitializerData {
   data: ArrayBufferView;
 }
 
+/** One in-memory external data file (onnxruntime-node's `SessionOptions.externalData` entry). */
+export interface ExternalDataFile {
+  path: string;
+  data: Uint8Array;
+}
+
 export interface OpOptions {
   /** Operator domain: '' (ai.onnx) or 'com.microsoft' for onnxruntime contrib ops. */
   domain?: string;
@@ -67,6 +73,7 @@ export class GraphBuilder {
   private readonly inputs: OnnxTypes.IValueInfoProto[] = [];
   private readonly outputs: OnnxTypes.IValueInfoProto[] = [];
   private readonly initializers: OnnxTypes.ITensorProto[] = [];
+  private readonly external: ExternalDataFile[] = [];
   private readonly usedNames = new Set<string>();
   private readonly domains = new Set<string>();
   private counter = 0;
@@ -105,6 +112,36 @@ export class GraphBuilder {
     const unique = this.uniqueName(name);
     this.initializers.push(tensorProto(unique, init));
     return { name: unique };
+  }
+
+  /**
+   * An initializer whose bytes stay outside the protobuf: the model references an in-memory
+   * "file" that `externalData()` hands to the session. Large weights go this way because a
+   * protobuf message cannot exceed 2 GB and because it saves copying every weight into the model.
+   * The data must stay unchanged until the session has been created.
+   */
+  externalInitializer(name: string, init: InitializerData): Value {
+    const unique = this.uniqueName(name);
+    const bytes = new Uint8Array(init.data.buffer, init.data.byteOffset, init.data.byteLength);
+    const path = `mistudio-external/${this.external.length}`;
+    this.external.push({ path, data: bytes });
+    this.initializers.push({
+      name: unique,
+      dataType: ONNX_TYPE[init.type],
+      dims: [...init.dims],
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: 'location', value: path },
+        { key: 'offset', value: '0' },
+        { key: 'length', value: String(bytes.byteLength) },
+      ],
+    });
+    return { name: unique };
+  }
+
+  /** The in-memory files referenced by `externalInitializer`, for `SessionOptions.externalData`. */
+  externalData(): ExternalDataFile[] {
+    return [...this.external];
   }
 
   /** A float32 constant (scalar when dims is []). */

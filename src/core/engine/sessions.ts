@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { ResolvedDevice } from './devices.js';
+import type { ExternalDataFile } from './graph-builder.js';
 
 export interface SessionSettings {
   device: ResolvedDevice;
@@ -30,6 +31,9 @@ export function sessionOptions(settings: SessionSettings): ort.InferenceSession.
   };
 }
 
+/** A serialized model, optionally with the in-memory external data files its initializers reference. */
+export type BuiltModel = Uint8Array | { model: Uint8Array; externalData: ExternalDataFile[] };
+
 /**
  * Sessions keyed by (graph key, settings). A graph is built once per (architecture, hooks, shapes);
  * callers pass a key that names those, plus a builder that is only invoked on a miss.
@@ -37,11 +41,15 @@ export function sessionOptions(settings: SessionSettings): ort.InferenceSession.
 export class SessionCache {
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
 
-  async get(key: string, settings: SessionSettings, build: () => Uint8Array | Promise<Uint8Array>): Promise<ort.InferenceSession> {
+  async get(key: string, settings: SessionSettings, build: () => BuiltModel | Promise<BuiltModel>): Promise<ort.InferenceSession> {
     const fullKey = `${key}|${JSON.stringify(settings)}`;
     let p = this.sessions.get(fullKey);
     if (!p) {
-      p = (async () => ort.InferenceSession.create(await build(), sessionOptions(settings)))();
+      p = (async () => {
+        const built = await build();
+        if (built instanceof Uint8Array) return ort.InferenceSession.create(built, sessionOptions(settings));
+        return ort.InferenceSession.create(built.model, { ...sessionOptions(settings), externalData: built.externalData });
+      })();
       this.sessions.set(fullKey, p);
       p.catch(() => this.sessions.delete(fullKey));
     }
