@@ -72,4 +72,23 @@ fi
 log "tsc -b"
 npx tsc -b
 
+# --- kernel spec `mistudio` (kernel-extensions/, issue 3): into the project venv, never global -----
+log "kernel spec mistudio -> .venv/share/jupyter/kernels/mistudio"
+node kernel-extensions/dist/install-kernelspec.js --prefix "$ROOT/.venv" >/dev/null
+
+# --- labextension (jupyterlab-extension/): prebuilt without Python, pip-installed into .venv ----------
+LABEXT_INPUTS=$(find widgets/src jupyterlab-extension/src jupyterlab-extension/style jupyterlab-extension/mistudio_jupyterlab -name '*.ts' -o -name '*.css' -o -name '*.py' | sort)
+h=$( { echo "$LABEXT_INPUTS"; hash_of $LABEXT_INPUTS widgets/package.json jupyterlab-extension/package.json \
+  jupyterlab-extension/pyproject.toml jupyterlab-extension/install.json package-lock.json; } | sha256sum | cut -c1-16)
+if ! is_fresh labextension "$h" || [ ! -f .venv/share/jupyter/labextensions/@mistudio/jupyterlab-extension/package.json ]; then
+  log "labextension: build-labextension + pip install into .venv"
+  if ! node node_modules/@jupyter/builder/lib/build-labextension.js \
+      --core-package-file node_modules/@jupyterlab/core-meta/core.package.json jupyterlab-extension > "$STAMPS/labextension.log" 2>&1; then
+    cat "$STAMPS/labextension.log" >&2
+    exit 1
+  fi
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation --force-reinstall ./jupyterlab-extension
+  mark labextension "$h"
+fi
+
 log "ready ($MODE)"
