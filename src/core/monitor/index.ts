@@ -1,0 +1,12 @@
+export * from './types.js';
+export * from './interval.js';
+export * from './nvidia-smi-parse.js';
+export * from './nvidia-smi-reader.js';
+export * from './proc-parse.js';
+export * from './cgroup.js';
+export * from './system-reader.js';
+export * from './history.js';
+export * from './history-db.js';
+export * from './sampler.js';
+export * from './service.js';
+export { serve, serveConfigFromArgs, type ServeConfig } from './serve.js';
