@@ -1,0 +1,15 @@
+export { resolveTrainingConfig, totalSteps, batchTopKCount, ARCHITECTURES, type Architecture, type TrainingConfig, type TrainingConfigInput, type LrScheduler, type BDecInit, type ActivationNormalization } from './config.js';
+export { InMemoryActivationSource, SyntheticDictionarySource, type ActivationSource, type SourcePosition, type SyntheticDictionaryOptions } from './activation-source.js';
+export { trainSae, resumeTraining, RUN_CONFIG_FILE, JOB_RECORD_FILE, SAE_DIR, type TrainerOptions, type TrainingMetrics, type TrainingResult, type TrainingJob } from './trainer.js';
+export { SaeStepRunner, type StepInputs, type StepMetrics, type AdamMoments, type StepRunnerOptions } from './step-runner.js';
+export { buildStepGraph, stepGraphKey, type StepGraphSpec } from './step-graph.js';
+export { parameterSpecs, parameterShape, type ParameterSpec, type SaeParameters } from './parameters.js';
+export { initialParameters, geometricMedian, rowMean } from './init.js';
+export { learningRateAt, sparsityCoefficientAt } from './lr-schedule.js';
+export { FeatureStatistics, type FeatureDensitySummary, type DensityHistogram, type FeatureStatisticsState } from './feature-statistics.js';
+export { estimateTrainingMemory, assertFitsInMemory, type MemoryEstimate } from './memory-estimate.js';
+export { readCheckpoint, writeCheckpoint, CHECKPOINT_FILE, type Checkpoint, type CheckpointState } from './checkpoint.js';
+export { modelFromTraining, runSae, WEIGHT_LAYOUT, type SaeModel, type InferenceArchitecture, type SaeRunOptions } from './sae-model.js';
+export { saveSaeLens, loadSaeLens, saeLensConfig, SAE_CFG_FILE, SAE_WEIGHTS_FILE, SPARSITY_FILE, type LoadedSae } from './saelens-format.js';
+export { encodeSafetensors, writeSafetensors, type TensorToWrite } from './safetensors-writer.js';
+export { StoreActivationSource, type StoreSourceOptions } from './store-activation-source.js';

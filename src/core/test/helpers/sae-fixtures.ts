@@ -1,0 +1,28 @@
+/** Shared helpers for the SAE tests: layout conversion from SAELens names and error measures. */
+
+/** SAELens stores W_enc [d, S]; training holds W_encT [S, d]. Other tensors keep their names. */
+export function fromSaeLensLayout(rec: Record<string, ArrayLike<number>>, dIn: number, dSae: number): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  for (const [name, values] of Object.entries(rec)) {
+    if (name === 'W_enc') {
+      const t = new Float32Array(dIn * dSae);
+      for (let i = 0; i < dIn; i++) for (let j = 0; j < dSae; j++) t[j * dIn + i] = values[i * dSae + j];
+      out.W_encT = t;
+    } else {
+      out[name] = Float32Array.from(values);
+    }
+  }
+  return out;
+}
+
+/** ‖got - want‖ / ‖want‖ (absolute ‖got‖ when want is all zeros). */
+export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  if (got.length !== want.length) throw new Error(`length ${got.length} vs ${want.length}`);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < want.length; i++) {
+    num += (got[i] - want[i]) ** 2;
+    den += want[i] ** 2;
+  }
+  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+}
