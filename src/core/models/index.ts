@@ -1,0 +1,12 @@
+export type { WeightDType, WeightTensor, WeightSource, TokenizerFiles, LoadedModelFiles } from './weights.js';
+export type { ModelConfig, RopeScaling } from './config.js';
+export { loadModel, loadModelFiles, type LoadModelOptions } from './load.js';
+export { Model, padBatch, type RunOptions, type RunResult, type ModelOptions, type TokenBatch, type AttentionMask, type KvCache } from './model.js';
+export { type Intervention, type InterventionOp, type HookTensor, nearestNames } from './hooks.js';
+export { createTokenizer, type Tokenizer, type EncodeOptions, type DecodeOptions } from './tokenizer.js';
+export { loadHfDirectory } from './hf-directory.js';
+export { readSafetensorsHeader, readSafetensorsTensor, SafetensorsWeights, type SafetensorsHeader, type SafetensorsEntry } from './safetensors.js';
+export { downloadModel, snapshotDir, defaultCacheDir, isHubId, missingFiles, type DownloadOptions, type DownloadProgress } from './hub.js';
+export { supportedArchitectures, hookShape } from './architectures/index.js';
+export { greedyGenerate, type GenerateOptions } from './generate.js';
+export { logSoftmax, topK } from './logits.js';
