@@ -35,3 +35,4 @@ export function update(id: string, bundle: MimeBundle): void {
 export function widget(tag: string, props: Record<string, unknown>, options: WidgetOptions = {}): WidgetHandle {
   return getRuntime().widget(tag, props, options);
 }
+export { showJob, type ShowJobOptions } from './job-progress.js';
