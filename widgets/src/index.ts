@@ -9,5 +9,6 @@ export { defineElement } from './define-element.js';
 export { TokenHighlightElement, TOKEN_HIGHLIGHT_TAG } from './token-highlight.js';
 export { TrainingMonitorElement, TRAINING_MONITOR_TAG } from './training-monitor.js';
 export { DatasetBrowserElement, DATASET_BROWSER_TAG } from './dataset-browser.js';
+export { JobProgressElement, JOB_PROGRESS_TAG } from './job-progress.js';
 export { renderSnapshot } from './static/index.js';
 export * from './system-monitor.js';

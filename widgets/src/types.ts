@@ -61,6 +61,7 @@ export interface WidgetPropsByTag {
   'ms-token-highlight': TokenHighlightProps;
   'ms-training-monitor': TrainingMonitorProps;
   'ms-dataset-browser': DatasetBrowserProps;
+  'ms-job-progress': JobProgressProps;
 }
 
 export type WidgetTag = keyof WidgetPropsByTag;
@@ -138,3 +139,26 @@ export interface DatasetPageRequest {
   tokens: boolean;
 }
 
+
+/** Status of a long job shown by `<ms-job-progress>` (extraction, analysis, tokenization). */
+export type JobProgressStatus = 'pending' | 'running' | 'paused' | 'stopping' | 'stopped' | 'completed' | 'failed';
+
+/** `<ms-job-progress>`: one long job's progress with pause/resume/stop. */
+export interface JobProgressProps {
+  title: string;
+  status: JobProgressStatus;
+  done: number;
+  /** 0 or absent when the total is unknown. */
+  total?: number;
+  /** What done/total count: 'tokens', 'rows', 'steps'. */
+  unit: string;
+  /** Units per second. */
+  rate?: number;
+  etaSeconds?: number | null;
+  /** A last message (error text when failed). */
+  message?: string;
+  /** Show pause/resume/stop buttons (the job is cooperative). */
+  controls?: boolean;
+  /** Extra facts shown under the bar, e.g. {"store": "1.2 GB"}. */
+  details?: Record<string, string | number>;
+}

@@ -4,11 +4,12 @@
  * `text/html` entry of every widget display so nbconvert exports and script-stripping viewers
  * (GitHub) still show the widget.
  */
-import type { TokenHighlightProps, TrainingMonitorProps } from '../types.js';
+import type { JobProgressProps, TokenHighlightProps, TrainingMonitorProps } from '../types.js';
 import { escapeHtml } from './escape.js';
 import { tokenHighlightSnapshot } from './token-highlight-snapshot.js';
 import { trainingMonitorSnapshot } from './training-monitor-snapshot.js';
 import { datasetBrowserSnapshot } from '../dataset-browser-snapshot.js';
+import { jobProgressSnapshot } from './job-progress-snapshot.js';
 
 export type * from '../types.js';
 export { escapeHtml } from './escape.js';
@@ -18,6 +19,7 @@ export { lineChartSvg, downsample, type Point } from './svg-line-chart.js';
 export { summarizeTraining, metricSeries, TRAINING_CHARTS, STATUS_LABELS, type TrainingSummary } from './training-summary.js';
 export { tokenHighlightSnapshot } from './token-highlight-snapshot.js';
 export { trainingMonitorSnapshot } from './training-monitor-snapshot.js';
+export { jobProgressSnapshot, progressLine, fractionDone, formatDuration, JOB_STATUS_COLORS } from './job-progress-snapshot.js';
 
 /** Longest props JSON shown by the generic snapshot of a tag without its own renderer. */
 const GENERIC_JSON_CHARS = 4000;
@@ -30,6 +32,8 @@ export function renderSnapshot(tag: string, props: Record<string, unknown> | obj
     case 'ms-training-monitor':
       return trainingMonitorSnapshot(props as Partial<TrainingMonitorProps>);
     case 'ms-dataset-browser': return datasetBrowserSnapshot(props);
+    case 'ms-job-progress':
+      return jobProgressSnapshot(props as Partial<JobProgressProps>);
     default:
       return genericSnapshot(tag, props);
   }
