@@ -135,7 +135,8 @@ export class DatasetBrowserElement extends LitElement implements DatasetBrowserP
         <button class="next" ?disabled=${this.page >= last && !more} @click=${() => this.request({ page: this.page + 1 })}>›</button>
         <button class="last" ?disabled=${this.page >= last} @click=${() => this.request({ page: last })}>»</button>
       </div>
-      <div class="status ${this.pending ? 'pending' : ''}">${browserStatus(this)}${this.elapsedMs !== undefined ? ` · ${this.elapsedMs} ms` : ''}${this.pending ? ' · loading…' : ''}</div>
+      <div class="status ${this.pending ? 'pending' : ''}">${browserStatus(this)}${this.elapsedMs !== undefined ? ` · ${this.elapsedMs} ms` : ''}${this.pending ? ' · loading…' : ''}
+        ${this.query && !this.matchCountExact ? html`<button class="further" title="the kernel searches in time slices; continue where it stopped" @click=${() => this.request({})}>Search further</button>` : nothing}</div>
       ${this.error ? html`<div class="error">${this.error}</div>` : nothing}
       <div class="rows">${this.samples.length ? this.samples.map((s) => this.renderSample(s)) : html`<div class="empty">no samples on this page</div>`}</div>
     `;

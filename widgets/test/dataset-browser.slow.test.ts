@@ -26,12 +26,12 @@ describe('<ms-dataset-browser> in chromium with the core pager', () => {
   let root: string;
   const shots = artifactDir('widgets');
 
-  /** Serves the element's pending page requests the way the kernel does. */
-  async function serveRequests(): Promise<number> {
+  /** Serves the element's pending page requests the way the kernel does (optionally with a search time budget). */
+  async function serveRequests(searchBudgetMs?: number): Promise<number> {
     const events = await page.evaluate(() => (window as unknown as TestWindow).events.splice(0));
     for (const e of events) {
       expect(e.action).toBe('page');
-      const props = pageSamples(reader, e.payload as PageRequest);
+      const props = pageSamples(reader, { ...(e.payload as PageRequest), searchBudgetMs });
       await page.evaluate((p) => Object.assign(document.querySelector('ms-dataset-browser')!, p), props as unknown as Record<string, unknown>);
     }
     return events.length;
@@ -88,7 +88,12 @@ describe('<ms-dataset-browser> in chromium with the core pager', () => {
     await page.locator('ms-dataset-browser input[type=search]').press('Enter');
     const sent = await page.evaluate(() => (window as unknown as TestWindow).events[0].payload);
     expect(sent).toMatchObject({ page: 0, query: 'Queequeg', pageSize: 20 });
+    // A kernel out of time for this request answers with a partial search; the user continues it.
+    await serveRequests(0);
+    await expect.poll(() => page.locator('ms-dataset-browser button.further').count()).toBe(1);
+    await page.locator('ms-dataset-browser button.further').click();
     await serveRequests();
+    await expect.poll(() => page.locator('ms-dataset-browser button.further').count()).toBe(0);
     const expected = pageSamples(reader, { query: 'Queequeg' });
     await expect.poll(indices).toEqual(expected.samples.map((s) => s.index));
     const marks = await page.locator('ms-dataset-browser mark').allTextContents();

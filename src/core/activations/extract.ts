@@ -172,14 +172,7 @@ function hookWidth(model: Model, hook: string): number {
 
 async function runExtraction(model: Model, outDir: string, record: ExtractionRecord, options: ExtractionRunOptions): Promise<ExtractionSummary> {
   const { config } = record;
-  const index = readDatasetIndex(record.dataset);
-  if (index.kind !== 'tokenized') {
-    throw new MiStudioError('INVALID_ARGUMENT', 'activations are extracted from a tokenized dataset, and this one is text', { file: record.dataset, hint: 'tokenize it first (tokenizeDataset / mistudio datasets tokenize)' });
-  }
-  checkHookNames(config.hooks, model.hookNames(), 'hooks');
-  const widths = config.hooks.map((hook) => hookWidth(model, hook));
-  if (!config.allowVocabMismatch) checkVocabulary(model, record.dataset, index);
-
+  const { index, widths } = validateExtraction(model, record.dataset, config);
   const reader = new TokenStoreReader(record.dataset, index);
   try {
     const { start: rowStart, count: rowCount } = splitRange(index, config.split, record.dataset);
@@ -299,6 +292,21 @@ async function runExtraction(model: Model, outDir: string, record: ExtractionRec
   } finally {
     reader.close();
   }
+}
+
+/**
+ * Everything that can be checked before any work: the dataset is tokenized, the hooks exist and give
+ * one vector per token, and (unless overridden) the vocabularies agree. Returns each hook's width.
+ */
+export function validateExtraction(model: Model, datasetDir: string, config: Pick<ExtractionConfig, 'hooks' | 'allowVocabMismatch'>): { index: TokenIndex; widths: number[] } {
+  const index = readDatasetIndex(datasetDir);
+  if (index.kind !== 'tokenized') {
+    throw new MiStudioError('INVALID_ARGUMENT', 'activations are extracted from a tokenized dataset, and this one is text', { file: datasetDir, hint: 'tokenize it first (tokenizeDataset / mistudio datasets tokenize)' });
+  }
+  checkHookNames(config.hooks, model.hookNames(), 'hooks');
+  const widths = config.hooks.map((hook) => hookWidth(model, hook));
+  if (!config.allowVocabMismatch) checkVocabulary(model, datasetDir, index);
+  return { index, widths };
 }
 
 function splitRange(index: TokenIndex, split: string | undefined, file: string): { start: number; count: number } {

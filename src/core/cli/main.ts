@@ -14,6 +14,11 @@ export interface CommandModule {
 }
 
 const GROUPS: Record<string, () => Promise<CommandModule>> = {
+  activations: () => import('./activations-command.js'),
+  datasets: () => import('./datasets-command.js'),
+  models: () => import('./models-command.js'),
+  monitor: () => import('./monitor-command.js'),
+  train: () => import('./train-command.js'),
 };
 
 function usage(): string {

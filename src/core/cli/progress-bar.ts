@@ -6,7 +6,7 @@ export interface ProgressUpdate {
   label: string;
   done: number;
   total?: number;
-  unit: 'bytes' | 'documents' | 'rows';
+  unit: 'bytes' | 'documents' | 'rows' | 'tokens';
 }
 
 const WIDTH = 28;
