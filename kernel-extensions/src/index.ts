@@ -36,3 +36,4 @@ export function widget(tag: string, props: Record<string, unknown>, options: Wid
   return getRuntime().widget(tag, props, options);
 }
 export { showJob, type ShowJobOptions } from './job-progress.js';
+export { browseDataset } from './dataset-browser.js';
