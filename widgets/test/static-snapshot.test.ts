@@ -91,10 +91,10 @@ describe('renderSnapshot(ms-token-highlight)', () => {
 
 describe('renderSnapshot(other tags) and downsample', () => {
   it('unknown tags get an escaped JSON summary', () => {
-    const doc = parseDocument(renderSnapshot('ms-feature-card', { label: '</pre><script>x</script>', n: 12345 }));
+    const doc = parseDocument(renderSnapshot('ms-not-yet-a-widget', { label: '</pre><script>x</script>', n: 12345 }));
     expect(byTag(doc, 'script')).toHaveLength(0);
     expect(DomUtils.textContent(doc)).toContain('"n": 12345');
-    expect(DomUtils.textContent(doc)).toContain('miStudio <ms-feature-card>');
+    expect(DomUtils.textContent(doc)).toContain('miStudio <ms-not-yet-a-widget>');
   });
 
   it('long series are reduced but keep spikes and the last point', () => {

@@ -3,12 +3,16 @@
  *   inspect <dir|file.gguf|hub-id> [--json]
  *   predict <model> --prompt "<text>" [--top K] [--json]      next-token log-probabilities
  *   generate <model> --prompt "<text>" [--max-tokens N]        greedy, streamed to stdout
- * Common options: --device cpu|webgpu|cuda|auto, --threads N, --revision REV (hub ids).
+ *   architectures [--json]                                       the architectures miStudio loads
+ * Common options: --device cpu|webgpu|cuda|auto, --threads N, --revision REV (hub ids),
+ * --precision f32|f16|int8|int4 and --block-size 32|128 (weights at load; inspect prints the estimate).
  */
 import { parseArgs } from 'node:util';
 import { parseDevice } from '../engine/devices.js';
 import { MiStudioError } from '../errors.js';
-import { greedyGenerate, loadModel, logSoftmax, topK, type DownloadProgress, type LoadModelOptions, type Model } from '../models/index.js';
+import { architectureList, greedyGenerate, loadModel, logSoftmax, parsePrecision, topK, type DownloadProgress, type LoadModelOptions, type Model, type QuantBlockSize } from '../models/index.js';
+import { hookPoints } from '../models/hook-points.js';
+import { CATALOG_COMMANDS, CATALOG_USAGE, runCatalogCommand } from './models-catalog-command.js';
 import { ProgressBar } from './progress-bar.js';
 
 const USAGE = `usage: mistudio models <command> <model> [options]
@@ -17,8 +21,11 @@ commands:
   inspect <dir|file.gguf|hub-id> [--json]             architecture, sizes and hook names
   predict <model> --prompt TEXT [--top K] [--json]     top-K next tokens with log-probabilities
   generate <model> --prompt TEXT [--max-tokens N]      greedy continuation, streamed
+  architectures [--json]                               supported architectures (config.json model_type)
+${CATALOG_USAGE}
 
-options: --device cpu|webgpu|cuda|auto  --threads N  --revision REV  --json`;
+options: --device cpu|webgpu|cuda|auto  --threads N  --revision REV  --json
+         --precision f32|f16|int8|int4  --block-size 32|128   weight precision (inspect: memory estimate)`;
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -28,6 +35,8 @@ const OPTIONS = {
   device: { type: 'string' },
   threads: { type: 'string' },
   revision: { type: 'string' },
+  precision: { type: 'string' },
+  'block-size': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -58,6 +67,12 @@ async function open(source: string, values: Record<string, unknown>): Promise<Mo
   if (values.device) options.device = parseDevice(values.device as string, '--device');
   if (values.threads) options.threads = positiveInt(values.threads as string, 'threads', 1);
   if (values.revision) options.revision = values.revision as string;
+  if (values.precision) options.precision = parsePrecision(values.precision as string, '--precision');
+  if (values['block-size']) {
+    const size = Number(values['block-size']);
+    if (size !== 32 && size !== 128) throw new MiStudioError('INVALID_ARGUMENT', `--block-size must be 32 or 128, got '${values['block-size']}'`, { field: 'block-size' });
+    options.quantBlockSize = size as QuantBlockSize;
+  }
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
@@ -92,12 +107,20 @@ async function inspect(model: Model, json: boolean): Promise<void> {
     tokenizer: model.hasTokenizer,
     source: model.source,
     hooks: model.hookNames(),
+    /** Every hook with its shape (batch/sequence axes by name), as the architecture viewer shows it. */
+    hookPoints: hookPoints(c, model.hookNames()),
+    /** Weight precision loaded (after any fall-back) and its resident-memory estimate. */
+    precision: model.precision.used,
+    memoryEstimateBytes: model.precision.estimate.estimatedBytes,
+    weightBytes: model.precision.estimate.weightBytes,
+    ...(model.precision.used !== 'f32' && model.precision.used !== 'f16' ? { quantBlockSize: model.precision.blockSize } : {}),
+    ...(model.precision.fellBackFrom.length ? { requestedPrecision: model.precision.requested, budgetBytes: model.precision.budgetBytes } : {}),
   };
   if (json) {
     console.log(JSON.stringify(info));
     return;
   }
-  const { hooks, ...rest } = info;
+  const { hooks, hookPoints: _shapes, ...rest } = info;
   for (const [k, v] of Object.entries(rest)) console.log(`${k.padEnd(16)} ${v}`);
   console.log(`hooks (${hooks.length}): ${hooks.slice(0, 14).join(', ')}${hooks.length > 14 ? ', …' : ''}`);
 }
@@ -142,7 +165,20 @@ async function generate(model: Model, prompt: string, maxTokens: number): Promis
   }
 }
 
-export const summary = 'models: inspect a model, predict the next token, generate text';
+function architectures(argv: string[]): number {
+  const json = argv.includes('--json');
+  const unknown = argv.filter((a) => a !== '--json');
+  if (unknown.length) {
+    console.error(`mistudio models architectures: unexpected ${unknown.join(' ')}\n${USAGE}`);
+    return 2;
+  }
+  const list = architectureList();
+  if (json) console.log(JSON.stringify(list));
+  else for (const a of list) console.log(`${a.name.padEnd(10)} model_type ${a.modelTypes.join(', ').padEnd(12)} ${a.positions} positions, ${a.mlp} MLP`);
+  return 0;
+}
+
+export const summary = 'models: list, add, rm workspace models; inspect a model, predict the next token, generate text';
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -150,6 +186,8 @@ export async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return sub ? 0 : 2;
   }
+  if ((CATALOG_COMMANDS as readonly string[]).includes(sub)) return runCatalogCommand(sub as (typeof CATALOG_COMMANDS)[number], rest);
+  if (sub === 'architectures') return architectures(rest);
   if (!['inspect', 'predict', 'generate'].includes(sub)) {
     console.error(`mistudio models: unknown command '${sub}'\n${USAGE}`);
     return 2;

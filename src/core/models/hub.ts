@@ -98,6 +98,47 @@ export async function downloadModel(id: string, options: DownloadOptions = {}): 
   return dir;
 }
 
+export interface RepoFile {
+  /** Path inside the repository, e.g. `blocks.8.hook_resid_pre/cfg.json`. */
+  path: string;
+  /** A file the repository may lack (a 404 is not an error, and offline its absence is fine). */
+  optional?: boolean;
+}
+
+/**
+ * Makes sure the named files of a hub repository (any layout, e.g. an SAE folder) are in the cache;
+ * returns the snapshot directory. Offline, or with the hub unreachable, the cache is used as is and
+ * a missing required file is an OFFLINE error naming it.
+ */
+export async function downloadRepoFiles(id: string, files: readonly RepoFile[], options: DownloadOptions = {}): Promise<string> {
+  const { repo, revision } = parseId(id, options.revision);
+  const dir = snapshotDir(id, options);
+  const requireFiles = (why: string): string => {
+    const missing = files.filter((f) => !f.optional && !existsSync(path.join(dir, f.path))).map((f) => f.path);
+    if (missing.length) {
+      throw new MiStudioError('OFFLINE', `${why}, and the cache lacks ${missing.join(', ')} for ${repo}`, {
+        file: dir,
+        hint: 'download it once with network access (unset HF_HUB_OFFLINE), or copy the files into that directory',
+      });
+    }
+    return dir;
+  };
+  if (options.offline ?? envOffline()) return requireFiles('HF_HUB_OFFLINE is set');
+  const fetcher = new HubFetcher(repo, revision, dir, options);
+  try {
+    for (const f of files) {
+      mkdirSync(path.dirname(path.join(dir, f.path)), { recursive: true });
+      if ((await fetcher.file(f.path)) === 'missing' && !f.optional) {
+        throw new MiStudioError('NOT_FOUND', `${f.path} not found in ${repo}@${revision}`, { file: fetcher.url(f.path), hint: 'check the repository id, the folder and the revision' });
+      }
+    }
+  } catch (err) {
+    if (err instanceof UnreachableError) return requireFiles(`cannot reach ${fetcher.endpoint} (${err.message})`);
+    throw err;
+  }
+  return dir;
+}
+
 /** The snapshot when every required file is cached; otherwise OFFLINE naming the missing ones. */
 function requireCached(dir: string, repo: string, why: string): string {
   const missing = missingFiles(dir);

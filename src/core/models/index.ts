@@ -7,6 +7,11 @@ export { createTokenizer, type Tokenizer, type EncodeOptions, type DecodeOptions
 export { loadHfDirectory } from './hf-directory.js';
 export { readSafetensorsHeader, readSafetensorsTensor, SafetensorsWeights, type SafetensorsHeader, type SafetensorsEntry } from './safetensors.js';
 export { downloadModel, snapshotDir, defaultCacheDir, isHubId, missingFiles, type DownloadOptions, type DownloadProgress } from './hub.js';
-export { supportedArchitectures, hookShape } from './architectures/index.js';
+export { supportedArchitectures, architectureList, hookShape, type ArchitectureInfo } from './architectures/index.js';
+export { PRECISIONS, parsePrecision, estimateMemory, availableMemoryBytes, type Precision, type PrecisionInfo, type PrecisionOptions, type MemoryEstimate as WeightMemoryEstimate } from './precision.js';
+export { quantizeBlockwise, dequantizeBlockwise, QUANT_BLOCK_SIZES, type QuantizedMatrix, type QuantBlockSize } from './quantize.js';
 export { greedyGenerate, type GenerateOptions } from './generate.js';
 export { logSoftmax, topK } from './logits.js';
+export { hookPoints, concreteShape, type HookPoint, type SymbolicDim } from './hook-points.js';
+export { summarizeModelFiles, type ModelFilesSummary } from './model-files-summary.js';
+export { modelCard, type ModelCardData } from './model-card.js';

@@ -12,6 +12,7 @@ import { hookNamesFor, hookPositionAxis, hookShape, resolveArchitecture, type Ar
 import type { ModelConfig } from './config.js';
 import { ATTENTION_MASK, ForwardGraph, INPUT_IDS, LOGITS, POSITION_IDS, pastNames, presentNames, type LogitsMode } from './forward-graph.js';
 import { broadcastsTo, checkHookNames, hookLayer, hookOutputName, interventionInputNames, type HookPlan, type HookTensor, type Intervention, type InterventionSlot } from './hooks.js';
+import { choosePrecision, estimateMemory, PRECISIONS, weightShapes, type MemoryEstimate, type PrecisionInfo, type PrecisionOptions, type WeightShapes } from './precision.js';
 import { createTokenizer, type Tokenizer } from './tokenizer.js';
 import { WeightStore } from './weight-store.js';
 import type { LoadedModelFiles } from './weights.js';
@@ -41,7 +42,7 @@ export interface RunResult {
   cache: Map<string, HookTensor>;
 }
 
-export interface ModelOptions {
+export interface ModelOptions extends PrecisionOptions {
   device?: Device;
   /** CPU threads per operator (default MISTUDIO_THREADS or every core). */
   threads?: number;
@@ -50,7 +51,7 @@ export interface ModelOptions {
   /**
    * Graph variants (hook sets, interventions, stop layers) kept as live sessions at once (default
    * 3). Each session holds its own copy of the weights (onnxruntime copies and pre-packs them), so
-   * memory is about (1 + sessions) × the float32 model size.
+   * memory is about the prepared weights plus sessions × the session copy (`precision.estimate`).
    */
   maxSessions?: number;
 }
@@ -79,7 +80,10 @@ export class Model {
   private readonly sessions = new SessionCache();
   private readonly sessionKeys = new Set<string>();
   private readonly hooks: string[];
+  private readonly shapes: WeightShapes;
   private tokenizerInstance?: Tokenizer;
+  /** The weight precision chosen at load (after any fall-back) with its memory estimate. */
+  readonly precision: PrecisionInfo;
 
   private constructor(private readonly files: LoadedModelFiles, readonly device: ResolvedDevice, private readonly options: ModelOptions) {
     const { arch, config } = resolveArchitecture(files.config, configOrigin(files));
@@ -90,6 +94,18 @@ export class Model {
     this.storedPrecision = files.storedPrecision;
     this.store = new WeightStore(files.weights);
     this.hooks = hookNamesFor(arch, config);
+    this.shapes = weightShapes(config, arch.gatedMlp, arch.learnedPositions);
+    this.precision = choosePrecision(this.shapes, options);
+  }
+
+  /** The memory estimate of every precision (with this model's quantization block size). */
+  memoryEstimates(): MemoryEstimate[] {
+    return PRECISIONS.map((p) => estimateMemory(this.shapes, p, this.precision.blockSize));
+  }
+
+  /** Bytes of the weights prepared so far for graphs (one copy; onnxruntime sessions hold their own). */
+  preparedWeightBytes(): number {
+    return this.store.preparedBytes();
   }
 
   static async create(files: LoadedModelFiles, options: ModelOptions = {}): Promise<Model> {
@@ -206,7 +222,7 @@ export class Model {
     }
     this.sessionKeys.add(key);
     return this.sessions.get(key, settings, () => {
-      const fg = new ForwardGraph(this.config, this.store, { plan, fused, ...opts });
+      const fg = new ForwardGraph(this.config, this.store, { plan, fused, precision: this.precision.used, quantBlockSize: this.precision.blockSize, ...opts });
       this.architecture.build(fg);
       return fg.finish();
     });

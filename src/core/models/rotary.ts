@@ -5,8 +5,7 @@
  */
 import type { Value } from '../engine/graph-builder.js';
 import { MiStudioError } from '../errors.js';
-import type { ModelConfig, RopeScaling } from './config.js';
-import type { ConfigReader } from './config.js';
+import type { ConfigReader, RopeConfig, RopeScaling } from './config.js';
 import type { ForwardGraph } from './forward-graph.js';
 
 /** Reads `rope_scaling` from config.json; undefined for plain RoPE. */
@@ -28,7 +27,7 @@ export function readRopeScaling(c: ConfigReader): RopeScaling | undefined {
 }
 
 /** inv_freq[i] = 1 / theta^(2i/dim), adjusted by the scaling rule; float32 like transformers. */
-export function ropeInverseFrequencies(rope: NonNullable<ModelConfig['rope']>): Float32Array {
+export function ropeInverseFrequencies(rope: RopeConfig): Float32Array {
   const half = rope.dim / 2;
   const inv = new Float32Array(half);
   for (let i = 0; i < half; i++) inv[i] = Math.fround(1 / Math.fround(Math.pow(rope.theta, Math.fround((2 * i) / rope.dim))));
@@ -50,32 +49,42 @@ export function ropeInverseFrequencies(rope: NonNullable<ModelConfig['rope']>): 
 export interface RotaryTables {
   cos: Value;
   sin: Value;
+  /** Rotated features per head (the first `dim` of dHead). */
+  dim: number;
 }
 
 /**
- * cos and sin for the graph's position ids, shared by every layer: [B, T, dh/2] for the fused
- * RotaryEmbedding operator, [B, T, 1, dh] (both halves) for the plain rotation.
+ * cos and sin for the graph's position ids, shared by every layer using `rope` (default the
+ * model's): [B, T, dim/2] for the fused RotaryEmbedding operator, [B, T, 1, dim] (both halves) for
+ * the plain rotation.
  */
-export function rotaryTables(fg: ForwardGraph): RotaryTables {
+export function rotaryTables(fg: ForwardGraph, rope: RopeConfig = fg.cfg.rope!): RotaryTables {
   const g = fg.g;
-  const rope = fg.cfg.rope!;
-  const inv = g.constFloat(Array.from(ropeInverseFrequencies(rope))); // [dh/2]
+  const inv = g.constFloat(Array.from(ropeInverseFrequencies(rope))); // [dim/2]
   const pos = g.op('Unsqueeze', [g.op('Cast', [fg.positionIds], { to: 1 /* FLOAT */ }), g.constInt64([2])]); // [B, T, 1]
-  const freqs = g.op('Mul', [pos, inv]); // [B, T, dh/2], float32 products as transformers computes them
+  const freqs = g.op('Mul', [pos, inv]); // [B, T, dim/2], float32 products as transformers computes them
   const angles = fg.options.fused ? freqs : g.op('Unsqueeze', [g.op('Concat', [freqs, freqs], { axis: -1 }), g.constInt64([2])]);
-  return { cos: g.op('Cos', [angles], {}, { name: 'rope_cos' }), sin: g.op('Sin', [angles], {}, { name: 'rope_sin' }) };
+  return { cos: g.op('Cos', [angles], {}, { name: 'rope_cos' }), sin: g.op('Sin', [angles], {}, { name: 'rope_sin' }), dim: rope.dim };
 }
 
-/** x·cos + rotate_half(x)·sin for x [B, T, n, dh]; rotate_half(x) = concat(-x2, x1). */
+/**
+ * x·cos + rotate_half(x)·sin on the first `tables.dim` features of x [B, T, n, dh] (the rest pass
+ * through, as transformers' partial rotary does); rotate_half(x) = concat(-x2, x1).
+ */
 export function applyRotary(fg: ForwardGraph, x: Value, heads: number, tables: RotaryTables): Value {
   const g = fg.g;
-  const dh = fg.cfg.rope!.dim;
+  const dh = fg.cfg.dHead;
+  const dim = tables.dim;
   if (fg.options.fused) {
     const x3 = g.op('Reshape', [x, g.constInt64([0, 0, heads * dh])]);
-    const rotated = g.op('RotaryEmbedding', [x3, tables.cos, tables.sin], { num_heads: heads, interleaved: 0 });
+    const attrs: Record<string, number> = { num_heads: heads, interleaved: 0 };
+    if (dim < dh) attrs.rotary_embedding_dim = dim;
+    const rotated = g.op('RotaryEmbedding', [x3, tables.cos, tables.sin], attrs);
     return g.op('Reshape', [rotated, g.constInt64([0, 0, heads, dh])]);
   }
-  const [x1, x2] = g.opMulti('Split', [x, g.constInt64([dh / 2, dh / 2])], 2, { axis: -1 });
+  const [rot, pass] = dim < dh ? g.opMulti('Split', [x, g.constInt64([dim, dh - dim])], 2, { axis: -1 }) : [x, undefined];
+  const [x1, x2] = g.opMulti('Split', [rot, g.constInt64([dim / 2, dim / 2])], 2, { axis: -1 });
   const rotated = g.op('Concat', [g.op('Neg', [x2]), x1], { axis: -1 });
-  return g.op('Add', [g.op('Mul', [x, tables.cos]), g.op('Mul', [rotated, tables.sin])]);
+  const out = g.op('Add', [g.op('Mul', [rot, tables.cos]), g.op('Mul', [rotated, tables.sin])]);
+  return pass ? g.op('Concat', [out, pass], { axis: -1 }) : out;
 }

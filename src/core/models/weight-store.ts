@@ -5,6 +5,7 @@
  */
 import { halfToFloat32Array } from '../engine/float16.js';
 import { MiStudioError } from '../errors.js';
+import type { QuantizedMatrix } from './quantize.js';
 import type { WeightSource, WeightTensor } from './weights.js';
 
 export interface PreparedWeight {
@@ -29,8 +30,14 @@ export function transpose2d(src: Float32Array, rows: number, cols: number): Floa
   return out;
 }
 
+/** float16 weights (IEEE half bits), as the f16 and quantized precisions keep embedding tables. */
+export interface HalfWeight {
+  data: Uint16Array;
+  dims: number[];
+}
+
 export class WeightStore {
-  private readonly prepared = new Map<string, PreparedWeight>();
+  private readonly prepared = new Map<string, PreparedWeight | HalfWeight | QuantizedMatrix>();
 
   constructor(readonly source: WeightSource) {}
 
@@ -52,32 +59,34 @@ export class WeightStore {
   }
 
   /** A prepared weight under `key`, made once by `make`. */
-  get(key: string, make: () => PreparedWeight): PreparedWeight {
+  get<T extends PreparedWeight | HalfWeight | QuantizedMatrix>(key: string, make: () => T): T {
     let w = this.prepared.get(key);
     if (!w) {
       w = make();
       this.prepared.set(key, w);
     }
-    return w;
+    return w as T;
+  }
+
+  /** Bytes of every prepared weight held (what the model keeps besides onnxruntime's copies). */
+  preparedBytes(): number {
+    let total = 0;
+    for (const w of this.prepared.values()) total += 'scales' in w ? w.data.byteLength + w.scales.byteLength + w.zeroPoints.byteLength + w.offsets.byteLength : w.data.byteLength;
+    return total;
   }
 }
 
-/**
- * Linear weights [out_i, in] (Hugging Face layout), transposed and concatenated along the output
- * axis into one [in, Σ out_i] MatMul weight, so q/k/v (or gate/up) cost one GEMM.
- */
-export function concatTransposed(parts: readonly PreparedWeight[]): PreparedWeight {
+/** Linear weights [out_i, in] (Hugging Face layout) stacked along the output axis: [Σ out_i, in]. */
+export function concatRows(parts: readonly PreparedWeight[]): PreparedWeight {
   const inDim = parts[0].dims[1];
-  const outTotal = parts.reduce((a, p) => a + p.dims[0], 0);
-  const data = new Float32Array(inDim * outTotal);
-  let col0 = 0;
+  for (const p of parts) if (p.dims[1] !== inDim) throw new MiStudioError('SHAPE_MISMATCH', `cannot fuse weights with input sizes ${inDim} and ${p.dims[1]}`);
+  const data = new Float32Array(parts.reduce((a, p) => a + p.data.length, 0));
+  let off = 0;
   for (const p of parts) {
-    const [rows, cols] = p.dims;
-    if (cols !== inDim) throw new MiStudioError('SHAPE_MISMATCH', `cannot fuse weights with input sizes ${inDim} and ${cols}`);
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[c * outTotal + col0 + r] = p.data[r * cols + c];
-    col0 += rows;
+    data.set(p.data, off);
+    off += p.data.length;
   }
-  return { data, dims: [inDim, outTotal] };
+  return { data, dims: [data.length / inDim, inDim] };
 }
 
 /** Concatenates 1-D biases. */

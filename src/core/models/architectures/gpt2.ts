@@ -38,10 +38,14 @@ function build(fg: ForwardGraph): void {
   // Checkpoints saved from GPT2LMHeadModel prefix names with `transformer.`; the original ones do not.
   const prefix = store.has('transformer.wte.weight') ? 'transformer.' : '';
   const w = (name: string, dims: number[]) => fg.weight(prefix + name, () => store.load(prefix + name, dims));
+  /** Conv1D weight [in, out]. */
+  const conv = (name: string, inDim: number, out: number) =>
+    fg.linearWeight(prefix + name, () => ({ data: store.load(prefix + name, [inDim, out]).data, out, in: inDim, layout: 'inOut' }));
 
-  const wte = w('wte.weight', [V, D]);
-  const embed = fg.hook('hook_embed', g.op('Gather', [wte, fg.inputIds], { axis: 0 }), 3);
-  const posEmbed = fg.hook('hook_pos_embed', g.op('Gather', [w('wpe.weight', [cfg.maxPositions, D]), fg.positionIds], { axis: 0 }), 3);
+  const wte = fg.embeddingTable(`${prefix}wte.weight`, () => store.load(`${prefix}wte.weight`, [V, D]));
+  const wpe = fg.embeddingTable(`${prefix}wpe.weight`, () => store.load(`${prefix}wpe.weight`, [cfg.maxPositions, D]));
+  const embed = fg.hook('hook_embed', fg.gatherRows(wte, fg.inputIds), 3);
+  const posEmbed = fg.hook('hook_pos_embed', fg.gatherRows(wpe, fg.positionIds), 3);
   let resid = fg.hook('blocks.0.hook_resid_pre', g.op('Add', [embed, posEmbed]), 3);
   const ln = (name: string) => ({ w: w(`${name}.weight`, [D]), b: w(`${name}.bias`, [D]) });
   let normed: Value | undefined = fg.layers > 0 ? fg.norm(resid, ln('h.0.ln_1').w, ln('h.0.ln_1').b) : undefined;
@@ -49,19 +53,19 @@ function build(fg: ForwardGraph): void {
   for (let l = 0; l < fg.layers; l++) {
     const p = `h.${l}`;
     const hp = `blocks.${l}`;
-    const qkv = fg.linear(normed!, w(`${p}.attn.c_attn.weight`, [D, 3 * D]), w(`${p}.attn.c_attn.bias`, [3 * D]));
+    const qkv = fg.linear(normed!, conv(`${p}.attn.c_attn.weight`, D, 3 * D), w(`${p}.attn.c_attn.bias`, [3 * D]));
     const [q, k, v] = g.opMulti('Split', [qkv, g.constInt64([D, D, D])], 3, { axis: -1 });
     const qh = fg.hook(`${hp}.attn.hook_q`, fg.splitHeads(q, H), 4);
     const kh = fg.hook(`${hp}.attn.hook_k`, fg.splitHeads(k, H), 4);
     const vh = fg.hook(`${hp}.attn.hook_v`, fg.splitHeads(v, H), 4);
     const scale = 1 / Math.sqrt(cfg.dHead) / (cfg.attnScaleByLayer ? l + 1 : 1);
     const z = fg.attention(l, qh, kh, vh, scale);
-    const attnOut = fg.hook(`${hp}.hook_attn_out`, fg.linear(fg.mergeHeads(z), w(`${p}.attn.c_proj.weight`, [D, D]), w(`${p}.attn.c_proj.bias`, [D])), 3);
+    const attnOut = fg.hook(`${hp}.hook_attn_out`, fg.linear(fg.mergeHeads(z), conv(`${p}.attn.c_proj.weight`, D, D), w(`${p}.attn.c_proj.bias`, [D])), 3);
     const mid = fg.addNorm(resid, attnOut, [`${hp}.hook_resid_mid`], ln(`${p}.ln_2`));
     resid = mid.resid;
-    const pre = fg.hook(`${hp}.mlp.hook_pre`, fg.linear(mid.normed!, w(`${p}.mlp.c_fc.weight`, [D, M]), w(`${p}.mlp.c_fc.bias`, [M])), 3);
+    const pre = fg.hook(`${hp}.mlp.hook_pre`, fg.linear(mid.normed!, conv(`${p}.mlp.c_fc.weight`, D, M), w(`${p}.mlp.c_fc.bias`, [M])), 3);
     const post = fg.hook(`${hp}.mlp.hook_post`, fg.activation(pre), 3);
-    const mlpOut = fg.hook(`${hp}.hook_mlp_out`, fg.linear(post, w(`${p}.mlp.c_proj.weight`, [M, D]), w(`${p}.mlp.c_proj.bias`, [D])), 3);
+    const mlpOut = fg.hook(`${hp}.hook_mlp_out`, fg.linear(post, conv(`${p}.mlp.c_proj.weight`, M, D), w(`${p}.mlp.c_proj.bias`, [D])), 3);
     const last = l === fg.layers - 1;
     // The next block's resid_pre is also computed when the graph stops before that block.
     const hooks = [`${hp}.hook_resid_post`, ...(l + 1 < cfg.nLayers ? [`blocks.${l + 1}.hook_resid_pre`] : [])];
@@ -71,9 +75,12 @@ function build(fg: ForwardGraph): void {
     normed = after.normed;
   }
   if (fg.runsHead) {
-    const unembedding = store.has('lm_head.weight') && !cfg.tiedEmbeddings ? fg.weight('lm_head.weight', () => store.load('lm_head.weight', [V, D])) : wte;
+    const unembedding =
+      store.has('lm_head.weight') && !cfg.tiedEmbeddings
+        ? fg.unembeddingWeight('lm_head.weight', () => ({ data: store.load('lm_head.weight', [V, D]).data, out: V, in: D, layout: 'outIn' }))
+        : wte;
     fg.finalNormAndUnembed(resid, w('ln_f.weight', [D]), w('ln_f.bias', [D]), unembedding);
   }
 }
 
-export const gpt2: Architecture = { modelTypes: ['gpt2'], learnedPositions: true, normalizeConfig, build };
+export const gpt2: Architecture = { name: 'gpt2', modelTypes: ['gpt2'], learnedPositions: true, gatedMlp: false, normalizeConfig, build };

@@ -5,24 +5,50 @@
 import { MiStudioError } from '../../errors.js';
 import { ConfigReader, type ModelConfig } from '../config.js';
 import { SUPPORTED_ACTIVATIONS, type ForwardGraph } from '../forward-graph.js';
+import { gemma2 } from './gemma2.js';
+import { gemma3 } from './gemma3.js';
 import { gpt2 } from './gpt2.js';
+import { gptNeo } from './gpt-neo.js';
+import { gptNeox } from './gpt-neox.js';
 import { llama } from './llama.js';
+import { mistral } from './mistral.js';
+import { opt } from './opt.js';
+import { phi3 } from './phi3.js';
+import { qwen2 } from './qwen2.js';
+import { qwen3 } from './qwen3.js';
 
 export interface Architecture {
+  /** Family name, the normalized config's `architecture`. */
+  readonly name: string;
   /** config.json `model_type` values this builder handles. */
   readonly modelTypes: readonly string[];
   /** Validates config.json and returns the normalized config. */
   normalizeConfig(c: ConfigReader): ModelConfig;
   /** Whether the model has a learned position embedding (hook_pos_embed). */
   readonly learnedPositions: boolean;
+  /** Whether the MLP is gated (gate, up, down) rather than in/out; for memory estimates. */
+  readonly gatedMlp: boolean;
   /** Builds the forward pass into the graph. */
   build(fg: ForwardGraph): void;
 }
 
-const ARCHITECTURES: readonly Architecture[] = [gpt2, llama];
+const ARCHITECTURES: readonly Architecture[] = [gpt2, llama, gptNeo, gptNeox, opt, mistral, qwen2, qwen3, gemma2, gemma3, phi3];
 
+/** The config.json `model_type` values miStudio loads. */
 export function supportedArchitectures(): string[] {
   return ARCHITECTURES.flatMap((a) => a.modelTypes);
+}
+
+export interface ArchitectureInfo {
+  name: string;
+  modelTypes: string[];
+  positions: 'learned' | 'rotary';
+  mlp: 'gated' | 'plain';
+}
+
+/** Every supported architecture, for `mistudio models architectures`. */
+export function architectureList(): ArchitectureInfo[] {
+  return ARCHITECTURES.map((a) => ({ name: a.name, modelTypes: [...a.modelTypes], positions: a.learnedPositions ? 'learned' : 'rotary', mlp: a.gatedMlp ? 'gated' : 'plain' }));
 }
 
 /** The architecture for a config.json, with its normalized config; UNSUPPORTED names the model_type. */
@@ -50,11 +76,15 @@ const BLOCK_HOOKS = [
   'hook_resid_mid', 'mlp.hook_pre', 'mlp.hook_post', 'hook_mlp_out', 'hook_resid_post',
 ] as const;
 
-/** Every hook of a model, in forward order. */
+/**
+ * Every hook of a model, in forward order. As in TransformerLens, parallel attention/MLP blocks
+ * have no hook_resid_mid, and a model without a final norm has no ln_final hook.
+ */
 export function hookNamesFor(arch: Architecture, cfg: ModelConfig): string[] {
   const names = ['hook_embed', ...(arch.learnedPositions ? ['hook_pos_embed'] : [])];
-  for (let l = 0; l < cfg.nLayers; l++) for (const h of BLOCK_HOOKS) names.push(`blocks.${l}.${h}`);
-  names.push('ln_final.hook_normalized');
+  const blockHooks = cfg.parallelAttnMlp ? BLOCK_HOOKS.filter((h) => h !== 'hook_resid_mid') : BLOCK_HOOKS;
+  for (let l = 0; l < cfg.nLayers; l++) for (const h of blockHooks) names.push(`blocks.${l}.${h}`);
+  if (cfg.finalNorm !== false) names.push('ln_final.hook_normalized');
   return names;
 }
 
