@@ -37,3 +37,9 @@ export function widget(tag: string, props: Record<string, unknown>, options: Wid
 }
 export { showJob, type ShowJobOptions } from './job-progress.js';
 export { browseDataset } from './dataset-browser.js';
+export { showFeature, featureBrowser, showLogitLens, showCorrelations, showAblation, FeatureBrowserController, featureCardProps, logitLensProps, correlationsProps, ablationProps } from './feature-widgets.js';
+export { showModel, modelCardProps } from './model-card.js';
+export { showModels, type ShowModelsOptions } from './models-view.js';
+export { showExtractions, type ShowExtractionsOptions } from './extractions-view.js';
+export { showRuns, showRunMonitor, type ShowRunsOptions } from './runs-view.js';
+export { trainWithMonitor, resumeWithMonitor, type TrainWithMonitorOptions, type MonitoredOutcome } from './train-monitor.js';

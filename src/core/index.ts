@@ -8,3 +8,4 @@ export * from './sae/index.js';
 export * from './jobs/index.js';
 export * as monitor from './monitor/index.js';
 export * from './models/index.js';
+export * from './analysis/index.js';

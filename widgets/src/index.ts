@@ -10,5 +10,7 @@ export { TokenHighlightElement, TOKEN_HIGHLIGHT_TAG } from './token-highlight.js
 export { TrainingMonitorElement, TRAINING_MONITOR_TAG } from './training-monitor.js';
 export { DatasetBrowserElement, DATASET_BROWSER_TAG } from './dataset-browser.js';
 export { JobProgressElement, JOB_PROGRESS_TAG } from './job-progress.js';
+export * from './feature-widgets.js';
+export * from './workspace-widgets.js';
 export { renderSnapshot } from './static/index.js';
 export * from './system-monitor.js';

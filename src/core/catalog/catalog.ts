@@ -10,6 +10,7 @@ import { MiStudioError } from '../errors.js';
 import { DatasetsTable } from './datasets-table.js';
 import { ExtractionsTable } from './extractions-table.js';
 import { applyMigrations, loadMigrations } from './migrations.js';
+import { ModelsTable } from './models-table.js';
 import { createStagingDir, sweepStaging } from './staging.js';
 import { ensureWorkspace, workspaceLayout, type WorkspaceLayout } from './workspace.js';
 
@@ -23,6 +24,7 @@ export interface OpenCatalogOptions {
 export class Catalog {
   readonly datasets: DatasetsTable;
   readonly extractions: ExtractionsTable;
+  readonly models: ModelsTable;
 
   constructor(
     readonly db: Database,
@@ -31,6 +33,7 @@ export class Catalog {
   ) {
     this.datasets = new DatasetsTable(db, layout);
     this.extractions = new ExtractionsTable(db, layout);
+    this.models = new ModelsTable(db);
   }
 
   get root(): string {

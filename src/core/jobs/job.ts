@@ -22,7 +22,9 @@ export type JobEvent<M> =
   | { type: 'status'; status: JobStatus; reason?: string }
   | { type: 'progress'; progress: JobProgress }
   | { type: 'metrics'; metrics: M }
-  | { type: 'log'; message: string };
+  | { type: 'log'; message: string }
+  /** Something the user should know that changed how the work runs (e.g. the batch was halved). */
+  | { type: 'notice'; code: string; message: string; detail?: Record<string, unknown> };
 
 /** What the record file holds. */
 export interface JobRecord {
@@ -114,6 +116,12 @@ export class Job<R = unknown, M = unknown> {
 
   log(message: string): void {
     this.emit({ type: 'log', message });
+  }
+
+  /** A notice event, and the same message as a log line (for listeners that only print logs). */
+  notice(code: string, message: string, detail?: Record<string, unknown>): void {
+    this.emit({ type: 'notice', code, message, ...(detail ? { detail } : {}) });
+    this.log(message);
   }
 
   /**

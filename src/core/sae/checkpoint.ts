@@ -29,6 +29,13 @@ export interface CheckpointState {
   topkThreshold?: number;
   /** Wall-clock seconds trained so far (tokens/s continues across resumes). */
   trainingSeconds: number;
+  /**
+   * Rows per optimizer step once an out-of-memory error halved the batch (absent: batchSizeTokens).
+   * The source still serves batchSizeTokens rows at a time; each is split into equal parts.
+   */
+  stepBatchRows?: number;
+  /** Parts of the source batch at `sourcePosition` already applied (absent: none). */
+  partsDone?: number;
 }
 
 export interface Checkpoint {

@@ -127,6 +127,9 @@ const DEFAULTS: Omit<TrainingConfig, 'architecture' | 'dIn' | 'dSae' | 'lrEnd'> 
 
 const KNOWN_KEYS = new Set<string>([...Object.keys(DEFAULTS), 'architecture', 'dIn', 'dSae', 'lrEnd', 'expansionFactor']);
 
+/** Every field a training config input may have (for partial configs such as templates). */
+export const TRAINING_CONFIG_KEYS: ReadonlySet<string> = KNOWN_KEYS;
+
 function invalid(field: string, message: string, hint?: string): MiStudioError {
   return new MiStudioError('INVALID_CONFIG', message, { field, hint });
 }

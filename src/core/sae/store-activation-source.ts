@@ -4,6 +4,7 @@
  */
 import { MiStudioError } from '../errors.js';
 import type { ActivationStore } from '../activations/store.js';
+import type { ActivationManifest } from '../activations/manifest.js';
 import { ShuffledReader, type ShuffledReaderState } from '../activations/shuffled-reader.js';
 import type { ActivationSource, SourcePosition } from './activation-source.js';
 
@@ -24,6 +25,16 @@ export class StoreActivationSource implements ActivationSource {
 
   get d(): number {
     return this.store.d;
+  }
+
+  /** The store's manifest (hook, model and dataset it came from). */
+  get manifest(): ActivationManifest {
+    return this.store.manifest;
+  }
+
+  /** The store's directory. */
+  get dir(): string {
+    return this.store.dir;
   }
 
   async nextBatch(rows: number): Promise<Float32Array> {

@@ -1,20 +1,28 @@
-/** `mistudio train`: Ctrl-C stops with a checkpoint (exit 130), --resume finishes the run (exit 0). */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+/**
+ * `mistudio train`: Ctrl-C stops with a checkpoint (exit 130), --resume finishes the run (exit 0);
+ * the run history in the workspace catalog follows it, and `train list|show|rm --json` read and prune it.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
+import { extractActivations } from '../activations/extract.js';
+import { addDataset, tokenizeDataset } from '../datasets/index.js';
+import { loadModel } from '../models/index.js';
 import { readCheckpoint } from '../sae/checkpoint.js';
 import { loadSaeLens } from '../sae/saelens-format.js';
+import { FIXTURES, GUTENBERG, tempWorkspace } from './helpers/dataset-workspace.js';
 
 const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
 const dir = mkdtempSync(path.join(os.tmpdir(), 'mistudio-train-cli-'));
+const workspace = path.join(dir, 'ws');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(args: string[], interruptAfterOutput = false): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'train', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'train', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MISTUDIO_WORKSPACE: workspace } });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (s: string) => {
       stderr += s;
@@ -44,4 +52,75 @@ it('Ctrl-C stops with a checkpoint and --resume completes the run', async () => 
   const bad = await cli(['--config', config, '--run-dir', runDir]);
   expect(bad.code).toBe(1);
   expect(bad.stderr).toMatch(/already holds a training run/);
+});
+
+/** `mistudio train <args> --json` → parsed stdout. */
+function cliJson(args: string[]): { code: number | null; json: unknown; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'train', ...args, '--json'], { encoding: 'utf8', env: { ...process.env, MISTUDIO_WORKSPACE: workspace } });
+  return { code: r.status, json: r.stdout ? JSON.parse(r.stdout) : undefined, stderr: r.stderr };
+}
+
+it('records runs in the catalog: list, show (metrics, loss history) and rm with files, by name and in bulk', async () => {
+  const config = path.join(dir, 'named.json');
+  writeFileSync(config, JSON.stringify({
+    name: 'cli-run', architecture: 'topk', dIn: 16, dSae: 32, k: 4, lr: 3e-3, batchSizeTokens: 64, trainingTokens: 64 * 50, metricsInterval: 10,
+    activations: { synthetic: { d: 16, features: 40, activePerRow: 3, seed: 5 } },
+  }));
+  const done = await cli(['--config', config]);
+  expect(done.code, done.stderr).toBe(0);
+  const list = cliJson(['list']);
+  expect(list.code).toBe(0);
+  const names = (list.json as { name: string; status: string }[]).map((r) => `${r.name}:${r.status}`);
+  expect(names).toContain('cli-run:completed');
+  expect(names.some((n) => /^topk-synthetic-\d{8}-\d{6}:completed$/.test(n))).toBe(true); // the first test's run, resumed to the end
+  const show = cliJson(['show', 'cli-run']).json as { runDir: string; saeDir: string; step: number; totalSteps: number; explainedVariance: number; lossHistory: [number, number][] };
+  expect(show.runDir).toBe(path.join(workspace, 'runs', 'cli-run'));
+  expect(show.saeDir).toBe(path.join(show.runDir, 'sae'));
+  expect([show.step, show.totalSteps]).toEqual([50, 50]);
+  expect(show.lossHistory.map(([s]) => s)).toEqual([10, 20, 30, 40, 50]);
+  expect(show.explainedVariance).toBeGreaterThan(0);
+  const text = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'train', 'show', 'cli-run'], { encoding: 'utf8', env: { ...process.env, MISTUDIO_WORKSPACE: workspace } });
+  expect(text.stdout).toMatch(/loss +[▁▂▃▄▅▆▇█]{5}/);
+  const rm = cliJson(['rm', 'cli-run']);
+  expect(rm.json).toEqual({ removed: [{ name: 'cli-run', runDir: show.runDir, filesRemoved: true }] });
+  expect(existsSync(show.runDir)).toBe(false);
+  expect(cliJson(['show', 'cli-run']).stderr).toMatch(/no training run named 'cli-run'/);
+  const bulk = cliJson(['rm', '--status', 'completed', '--keep-files']);
+  expect((bulk.json as { removed: unknown[] }).removed).toHaveLength(1);
+  expect(existsSync(path.join(dir, 'run', 'sae'))).toBe(true);
+  expect(cliJson(['list']).json).toEqual([]);
+});
+
+it('one job trains an SAE per hook of an extraction, with CE loss recovered on held-out rows, all in the run history', async () => {
+  const ws = await tempWorkspace();
+  try {
+    const text = path.join(ws.scratch, 'emma.txt');
+    writeFileSync(text, readFileSync(path.join(GUTENBERG, 'austen-emma.txt'), 'utf8').slice(0, 8000));
+    await addDataset(ws.catalog, text, { name: 'emma' });
+    const llama = path.join(FIXTURES, 'models', 'tiny-llama');
+    const dataset = (await tokenizeDataset(ws.catalog, 'emma', { tokenizer: llama, contextSize: 16, name: 'emma-llama' })).dir;
+    const model = await loadModel(llama, { threads: 1 });
+    const hooks = ['blocks.0.hook_resid_post', 'blocks.1.hook_mlp_out'];
+    const extraction = path.join(dir, 'extraction');
+    await extractActivations(model, dataset, extraction, { hooks, tokens: 400, batchSize: 8 });
+    await model.release();
+    const config = path.join(dir, 'multi.json');
+    writeFileSync(config, JSON.stringify({
+      name: 'cli-multi', architecture: 'topk', expansionFactor: 2, k: 8, lr: 3e-3, batchSizeTokens: 64, trainingTokens: 64 * 12, evalInterval: 6,
+      activations: { extraction, hooks, bufferRows: 256 }, evaluation: { rows: 4 },
+    }));
+    const r = await cli(['--config', config]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/evaluating CE loss recovered on 4 held-out rows/);
+    expect(r.stderr).toMatch(/training blocks\.1\.hook_mlp_out \(2 of 2\)/);
+    const rows = cliJson(['list', '--group', 'cli-multi']).json as { name: string; status: string; ceLossRecovered: number | null; saeDir: string }[];
+    expect(rows.map((x) => [x.name, x.status])).toEqual([['cli-multi/blocks.0.hook_resid_post', 'completed'], ['cli-multi/blocks.1.hook_mlp_out', 'completed']]);
+    for (const x of rows) {
+      expect(Number.isFinite(x.ceLossRecovered)).toBe(true);
+      expect(existsSync(path.join(x.saeDir, 'cfg.json'))).toBe(true);
+    }
+    expect(loadSaeLens(rows[1].saeDir).model.metadata.hook_name).toBe('blocks.1.hook_mlp_out');
+  } finally {
+    ws.dispose();
+  }
 });

@@ -6,13 +6,18 @@
  */
 import type { JobProgressProps, TokenHighlightProps, TrainingMonitorProps } from '../types.js';
 import { escapeHtml } from './escape.js';
+import { featureWidgetSnapshot } from './feature-snapshots.js';
 import { tokenHighlightSnapshot } from './token-highlight-snapshot.js';
 import { trainingMonitorSnapshot } from './training-monitor-snapshot.js';
 import { datasetBrowserSnapshot } from '../dataset-browser-snapshot.js';
 import { jobProgressSnapshot } from './job-progress-snapshot.js';
+import { workspaceSnapshot } from './workspace-snapshots.js';
 
 export type * from '../types.js';
 export { escapeHtml } from './escape.js';
+export * from './feature-snapshots.js';
+export * from './workspace-snapshots.js';
+export type * from '../workspace-types.js';
 export { formatNumber, visibleToken } from './format.js';
 export { activationColor, maxAbs, positiveGradientCss, type TokenColors } from './color-scale.js';
 export { lineChartSvg, downsample, type Point } from './svg-line-chart.js';
@@ -34,6 +39,8 @@ export function renderSnapshot(tag: string, props: Record<string, unknown> | obj
     case 'ms-dataset-browser': return datasetBrowserSnapshot(props);
     case 'ms-job-progress':
       return jobProgressSnapshot(props as Partial<JobProgressProps>);
+    case 'ms-feature-card': case 'ms-logit-lens': case 'ms-correlations': case 'ms-ablation': case 'ms-feature-browser': return featureWidgetSnapshot(tag, props)!;
+    case 'ms-model-card': case 'ms-models': case 'ms-extractions': case 'ms-runs': return workspaceSnapshot(tag, props);
     default:
       return genericSnapshot(tag, props);
   }
