@@ -5,7 +5,7 @@
  * the same rows to disk (bench/extract_torch.py), same threads, same token rows. Also reports the
  * activation store's raw write throughput (fsynced shards).
  *
- *   npm run bench -- extract --json [--tokens N] [--threads N] [--batch B] [--context T]
+ *   npm run bench -- extract --json [--tokens N] [--threads N] [--batch B] [--context T] [--rounds R]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,11 @@ import { loadModel } from '../src/core/models/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HOOK = 'blocks.6.hook_resid_post';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
 
 function option(args: string[], name: string, fallback: string): string {
   const i = args.indexOf(`--${name}`);
@@ -46,19 +51,26 @@ export async function run(args: string[], json: boolean): Promise<void> {
     // Warm-up builds the truncated graph and its session.
     await model.run([Array.from({ length: context }, (_, t) => t + 1)], { cache: [HOOK], logits: 'none' });
 
-    const out = path.join(tmp, 'acts');
-    const summary = await extractActivations(model, ds.dir, out, { hooks: [HOOK], tokens, batchSize: batch });
-    const oursTps = summary.tokens / summary.durationSeconds;
-
+    // Rounds alternate the two engines so a change in machine load hits both alike; medians compared.
+    const rounds = Number(option(args, 'rounds', '3'));
     const rowsNeeded = Math.ceil((tokens * 1.05) / context) + batch;
-    const torch = spawnSync(path.join(root, '.venv/bin/python'), [path.join(root, 'bench/extract_torch.py'), '--model', modelPath, '--tokens-file', path.join(ds.dir, 'tokens.bin'), '--context', String(context), '--rows', String(rowsNeeded), '--tokens', String(tokens), '--batch', String(batch), '--threads', String(threads), '--layer', '6', '--out', path.join(tmp, 'torch-acts.bin')], {
-      encoding: 'utf8',
-      env: { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    if (torch.status !== 0) throw new Error(`bench/extract_torch.py failed (${torch.status})`);
-    const t = JSON.parse(torch.stdout.trim().split('\n').pop() as string) as { tokens: number; seconds: number };
-    const torchTps = t.tokens / t.seconds;
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    let summary: Awaited<ReturnType<typeof extractActivations>> | undefined;
+    for (let round = 0; round < rounds; round++) {
+      summary = await extractActivations(model, ds.dir, path.join(tmp, `acts-${round}`), { hooks: [HOOK], tokens, batchSize: batch });
+      ours.push(summary.tokens / summary.durationSeconds);
+      const torch = spawnSync(path.join(root, '.venv/bin/python'), [path.join(root, 'bench/extract_torch.py'), '--model', modelPath, '--tokens-file', path.join(ds.dir, 'tokens.bin'), '--context', String(context), '--rows', String(rowsNeeded), '--tokens', String(tokens), '--batch', String(batch), '--threads', String(threads), '--layer', '6', '--out', path.join(tmp, 'torch-acts.bin')], {
+        encoding: 'utf8',
+        env: { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      if (torch.status !== 0) throw new Error(`bench/extract_torch.py failed (${torch.status})`);
+      const t = JSON.parse(torch.stdout.trim().split('\n').pop() as string) as { tokens: number; seconds: number };
+      theirs.push(t.tokens / t.seconds);
+    }
+    const oursTps = median(ours);
+    const torchTps = median(theirs);
 
     // Raw store write throughput: 256 MiB of f32 rows of width 576 through the writer (fsynced shards).
     const d = model.config.dModel;
@@ -72,8 +84,8 @@ export async function run(args: string[], json: boolean): Promise<void> {
     const writeSeconds = (performance.now() - t0) / 1000;
 
     const common = { bench: 'extract', model: path.basename(modelPath), hook: HOOK, threads, batch, context };
-    emit({ ...common, engine: 'mistudio', tokens: summary.tokens, seconds: summary.durationSeconds, tokensPerSecond: oursTps, storeBytes: summary.bytes });
-    emit({ ...common, engine: 'pytorch', tokens: t.tokens, seconds: t.seconds, tokensPerSecond: torchTps });
+    emit({ ...common, engine: 'mistudio', tokens, rounds, tokensPerSecond: oursTps, perRound: ours, storeBytes: summary?.bytes });
+    emit({ ...common, engine: 'pytorch', tokens, rounds, tokensPerSecond: torchTps, perRound: theirs });
     emit({ ...common, engine: 'ratio', ratio: oursTps / torchTps });
     emit({ bench: 'extract-store-write', bytes: rows * d * 4, seconds: writeSeconds, bytesPerSecond: (rows * d * 4) / writeSeconds });
     await model.release();
