@@ -11,6 +11,7 @@
 import { createRequire } from 'node:module';
 import { MiStudioError } from '@mistudio/core/errors';
 import { renderSnapshot } from '@mistudio/widgets/static';
+import type * as TS from 'typescript';
 import type * as ConverterModule from 'tslab/dist/converter.js';
 import type * as ExecutorModule from 'tslab/dist/executor.js';
 import type * as JupyterModule from 'tslab/dist/jupyter.js';
@@ -21,6 +22,7 @@ import { KernelServer, readConnectionFile } from './kernel-server.js';
 import { logError } from './log.js';
 import { installNodePathFallback, type TsSys } from './node-path-types.js';
 import { installRuntime } from './runtime-registry.js';
+import { expandShorthandProperties } from './shorthand-properties.js';
 
 const require = createRequire(import.meta.url);
 
@@ -48,11 +50,16 @@ async function main(): Promise<void> {
   const executorModule = require('tslab/dist/executor.js') as typeof ExecutorModule;
   const jupyter = require('tslab/dist/jupyter.js') as typeof JupyterModule;
 
+  // Cells are expanded before tslab converts them (see shorthand-properties.ts).
+  const expanding = (c: ConverterModule.Converter): ConverterModule.Converter => ({
+    ...c,
+    convert: (prevDecl, src) => c.convert(prevDecl, expandShorthandProperties(ts as unknown as typeof TS, src)),
+  });
   let browserConverter: ConverterModule.Converter | null = null;
   const converters = {
-    node: converter.createConverter({ isJS: false, isBrowser: false }),
+    node: expanding(converter.createConverter({ isJS: false, isBrowser: false })),
     get browser() {
-      browserConverter ??= converter.createConverter({ isJS: false, isBrowser: true });
+      browserConverter ??= expanding(converter.createConverter({ isJS: false, isBrowser: true }));
       return browserConverter;
     },
     close() {

@@ -424,6 +424,19 @@ def scenario_robustness(k):
     return facts
 
 
+def scenario_shorthand(k):
+    # Shorthand properties naming earlier cells' variables, in literals and destructuring assignments.
+    k.execute("const loss = 0.25;\nlet step = 3;\nconst fallback = 9;")
+    msg_id, reply = k.execute(
+        "const o = { loss, step, nested: { loss } };\n"
+        "let a = 0; let b = 0;\n"
+        "({ loss: a, step: b } = { loss, step });\n"
+        "const { x = fallback } = {} as { x?: number };\n"
+        "console.log(JSON.stringify(o), a, b, x);"
+    )
+    return {"status": reply["status"], "stdout": k.stdout(msg_id), "stderr": k.stderr(msg_id)}
+
+
 def scenario_notebook(workdir, stderr_path):
     """nbclient runs a whole notebook on the kernel, as `jupyter nbconvert --execute` would."""
     import nbformat
@@ -466,7 +479,8 @@ def main():
         facts = scenario_notebook(args.workdir, args.stderr)
     else:
         run = {"comms": scenario_comms, "flood": scenario_flood, "throttle": scenario_throttle,
-               "robustness": scenario_robustness, "training": scenario_training}[args.scenario]
+               "robustness": scenario_robustness, "training": scenario_training,
+               "shorthand": scenario_shorthand}[args.scenario]
         kernel = Kernel(args.workdir, args.stderr)
         try:
             facts = run(kernel)

@@ -273,3 +273,12 @@ describe('acceptance 5: robustness', () => {
     expect(f.alive).toBe(true);
   }, SCENARIO_TIMEOUT_MS);
 });
+
+describe('cells', () => {
+  it('shorthand properties may name variables of earlier cells', async () => {
+    const f: any = await scenario('shorthand');
+    expect(f.stderr).toBe('');
+    expect(f.status).toBe('ok');
+    expect(f.stdout).toBe('{"loss":0.25,"step":3,"nested":{"loss":0.25}} 0.25 3 9\n');
+  }, SCENARIO_TIMEOUT_MS);
+});
