@@ -24,6 +24,9 @@ import { installNodePathFallback, type TsSys } from './node-path-types.js';
 import { installRuntime } from './runtime-registry.js';
 import { expandShorthandProperties } from './shorthand-properties.js';
 
+/** How often the kernel checks that its parent (the Jupyter server or client) is still alive. */
+const ORPHAN_POLL_MS = 2000;
+
 const require = createRequire(import.meta.url);
 
 function parseArgs(argv: string[]): { connectionFile: string } {
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
   ) => server.outbox.publish(update ? 'update_display_data' : 'display_data', data, runtime.currentExecuteParent);
 
   process.on('SIGINT', () => execution.interrupt());
+  exitWhenOrphaned(() => executor.close());
   process.on('uncaughtException', (err) => runtime.reportUserError(`uncaught exception: ${describe(err)}`));
   process.on('unhandledRejection', (reason) => runtime.reportUserError(`unhandled promise rejection: ${describe(reason)}`));
 
@@ -100,6 +104,22 @@ async function main(): Promise<void> {
       process.exit(0);
     },
   });
+}
+
+/**
+ * Jupyter starts kernels in their own session, so a server that dies without shutting its kernels
+ * down leaves them running, each holding a model in memory. Like ipykernel's parent poller, the
+ * kernel exits once the process that started it is gone (it is re-parented).
+ */
+function exitWhenOrphaned(cleanup: () => void): void {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) {
+      logError(`parent process ${parent} is gone; shutting down`);
+      cleanup();
+      process.exit(0);
+    }
+  }, ORPHAN_POLL_MS).unref();
 }
 
 main().catch((err: unknown) => {
