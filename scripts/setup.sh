@@ -77,9 +77,10 @@ log "kernel spec mistudio -> .venv/share/jupyter/kernels/mistudio"
 node kernel-extensions/dist/install-kernelspec.js --prefix "$ROOT/.venv" >/dev/null
 
 # --- labextension (jupyterlab-extension/): prebuilt without Python, pip-installed into .venv ----------
-LABEXT_INPUTS=$(find widgets/src jupyterlab-extension/src jupyterlab-extension/style jupyterlab-extension/mistudio_jupyterlab -name '*.ts' -o -name '*.css' -o -name '*.py' | sort)
+# notebooks/*.ipynb: the example notebooks are bundled as the launcher's templates.
+LABEXT_INPUTS=$(find widgets/src jupyterlab-extension/src jupyterlab-extension/style jupyterlab-extension/mistudio_jupyterlab notebooks -name '*.ts' -o -name '*.css' -o -name '*.py' -o -name '*.ipynb' | sort)
 h=$( { echo "$LABEXT_INPUTS"; hash_of $LABEXT_INPUTS widgets/package.json jupyterlab-extension/package.json \
-  jupyterlab-extension/pyproject.toml jupyterlab-extension/install.json package-lock.json; } | sha256sum | cut -c1-16)
+  jupyterlab-extension/pyproject.toml jupyterlab-extension/install.json jupyterlab-extension/webpack.config.cjs package-lock.json; } | sha256sum | cut -c1-16)
 if ! is_fresh labextension "$h" || [ ! -f .venv/share/jupyter/labextensions/@mistudio/jupyterlab-extension/package.json ]; then
   log "labextension: build-labextension + pip install into .venv"
   if ! node node_modules/@jupyter/builder/lib/build-labextension.js \

@@ -27,4 +27,6 @@ export const PLUGIN_IDS = {
 
 export const COMMAND_IDS = {
   newNotebook: 'mistudio:new-notebook',
+  /** Copies an example notebook (`{template: '01-quickstart'}`) into the current folder and opens it. */
+  openExample: 'mistudio:open-example',
 } as const;
