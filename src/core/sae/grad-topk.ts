@@ -17,10 +17,10 @@
  * It is computed on the dead columns only ([B, nDead] instead of [B, S]) and its row gradients are
  * scatter-added into the dead latents' rows.
  *
- * The sparse topk path never forms a [B, S] activation matrix: it gathers the k active decoder rows
- * per token ([B, k, d]), decodes with a batched [1, k] × [k, d] product, and scatter-adds the k
- * rank-1 row updates of dW_dec and dW_encT; the dense path (SAELens/PyTorch's formulation) scatters
- * into [B, S] and uses full GEMMs.
+ * The sparse topk path decodes with only the k active decoder rows per token ([B, k, d] gathered,
+ * a batched [1, k] × [k, d] product) and takes dL/da from the same rows; the weight gradients use
+ * [B, S] matrices and GEMMs (see below for why not a scatter-add). The dense path (SAELens/PyTorch's
+ * formulation) does the forward decode and dL/da with full GEMMs too.
  */
 import { MiStudioError } from '../errors.js';
 import type { Value } from '../engine/graph-builder.js';
@@ -68,16 +68,17 @@ export function topKGradients(ctx: GradientContext): GradientResult {
     ({ mse, dR } = common.mse(ctx, recon));
     const da = o.reshape(o.matmul(rows, o.unsqueeze(dR, [2])), [B, k]); // dR · W_dec[idx]
     const dPre = o.where(active, da, o.f(0)); // [B, k]
-    // Row updates for both matrices at once: [B, k, 2, d] = [a, dPre] ⊗ [dR, xc].
-    const coef = o.unsqueeze(o.concat([o.unsqueeze(a, [2]), o.unsqueeze(dPre, [2])], 2), [3]); // [B, k, 2, 1]
-    const vecs = o.unsqueeze(o.concat([o.unsqueeze(dR, [1]), o.unsqueeze(enc.xc, [1])], 1), [1]); // [B, 1, 2, d]
-    const updates = o.reshape(o.mul(coef, vecs), [B * k, 2, d]);
-    const at = o.reshape(idx, [B * k, 1]);
-    const both = o.scatterND(o.zeros([S, 2, d]), at, updates, 'add'); // [S, 2, d]
-    dWdec = o.gather(both, o.g.constInt64(0), 1);
-    dWencT = o.gather(both, o.g.constInt64(1), 1);
-    dbEnc = o.scatterND(o.zeros([S]), at, o.reshape(dPre, [B * k]), 'add');
-    fired = o.scatterND(o.zeros([S]), at, o.reshape(o.float(active), [B * k]), 'add');
+    // The weight gradients accumulate k rank-1 updates per token into shared rows. onnxruntime's CPU
+    // ScatterND with reduction 'add' splits its updates over threads without synchronisation, so
+    // rows hit by several tokens lose updates when intraOpNumThreads > 1. The accumulation therefore
+    // goes through [B, S] matrices written by ScatterElements without reduction (a row's k indices
+    // are distinct, so no element is written twice) and GEMMs, which are exact and deterministic.
+    const A = o.scatterElements(o.zeros([B, S]), idx, a, 1); // [B, S]
+    const dPreDense = o.scatterElements(o.zeros([B, S]), idx, dPre, 1); // [B, S]
+    dWdec = o.gemm(A, dR, 1, 0);
+    dWencT = o.gemm(dPreDense, enc.xc, 1, 0);
+    dbEnc = o.sum(dPreDense, [0]);
+    fired = o.sum(o.scatterElements(o.zeros([B, S]), idx, o.float(active), 1), [0]);
   } else {
     const A = o.scatterElements(o.zeros([B, S]), idx, a, 1); // [B, S]
     recon = o.add(o.matmul(A, p.W_dec), p.b_dec);

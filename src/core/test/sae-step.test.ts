@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Rng } from '../engine/random.js';
 import { SessionCache } from '../engine/sessions.js';
 import { SaeStepRunner, type StepMetrics } from '../sae/step-runner.js';
 import type { Architecture } from '../sae/config.js';
@@ -107,6 +108,32 @@ describe('SAE training-step graphs match PyTorch autograd + Adam (SAELens v6 los
     expect(results[0].auxLoss).toBe(0);
     for (const name of Object.keys(results[1].gradients!)) {
       expect(relativeError(results[0].gradients![name], results[1].gradients![name]), name).toBeLessThan(1e-6);
+    }
+  });
+  it('topk sparse gradients stay exact with several threads at a size where onnxruntime parallelises scatters', async () => {
+    // Many tokens select the same latents, so the weight-gradient accumulation hits shared rows from
+    // several threads; the sparse and dense formulations must still agree (and runs must repeat).
+    const [B, d, S, k] = [512, 128, 1024, 32];
+    const rng = new Rng(3);
+    const params = {
+      W_encT: Float32Array.from({ length: S * d }, () => rng.normal() * 0.05),
+      b_enc: new Float32Array(S),
+      W_dec: Float32Array.from({ length: S * d }, () => rng.normal() * 0.05),
+      b_dec: new Float32Array(d),
+    };
+    const x = Float32Array.from({ length: B * d }, () => rng.normal());
+    const grads = [];
+    for (const sparse of [true, true, false]) {
+      const runner = await SaeStepRunner.create(
+        { architecture: 'topk', dIn: d, dSae: S, batch: B, k, rescaleActsByDecoderNorm: true, jumpreluBandwidth: 0.05,
+          adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8, gradientClipNorm: 1, sparse, exposeGradients: true },
+        params, undefined, { device: 'cpu', intraOpNumThreads: 2, cache },
+      );
+      grads.push((await runner.step({ x, coefficient: 1, stepSize: 1e-3, biasCorrection2Sqrt: 1 })).gradients!);
+    }
+    for (const name of Object.keys(grads[2])) {
+      expect(relativeError(grads[0][name], grads[2][name]), name).toBeLessThan(1e-5);
+      expect(Buffer.from(grads[0][name].buffer).equals(Buffer.from(grads[1][name].buffer)), `${name} repeats`).toBe(true);
     }
   });
 });
