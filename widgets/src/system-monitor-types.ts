@@ -1,8 +1,7 @@
 /**
  * Data shapes of `<ms-system-monitor>` and `<ms-system-status>`: what the monitor service of
- * `@mistudio/core` (core/monitor/types.ts) sends. Widgets never import core, so the shapes are
- * declared again here; the browser test (test/system-monitor.slow.test.ts) renders samples that
- * core's parsers and history produce.
+ * `@mistudio/core` (core/monitor) produces — core re-exports these types, so they are declared once;
+ * the browser test (test/system-monitor.slow.test.ts) renders samples that core's parsers and history produce.
  */
 
 /** One moment of the machine: what `GET /api/sample` returns and the WebSocket pushes. */
