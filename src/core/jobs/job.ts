@@ -84,9 +84,12 @@ export class Job<R = unknown, M = unknown> {
     return () => this.listeners.delete(listener);
   }
 
-  /** Asks the loop to pause at its next checkpoint (no-op unless running). */
+  /**
+   * Asks the loop to pause at its next checkpoint. A job still pending (its work is being prepared)
+   * pauses at its first checkpoint; a finished job ignores it.
+   */
   pause(reason?: string): void {
-    if (this.currentStatus !== 'running') return;
+    if (this.currentStatus !== 'running' && this.currentStatus !== 'pending') return;
     this.pauseRequested = true;
     this.reason = reason;
   }

@@ -48,6 +48,18 @@ describe('Job', () => {
     expect(isResumable(readJobRecord(record))).toBe(false);
   });
 
+  it('a pause asked while the job is still pending takes effect at its first checkpoint', async () => {
+    const job = new Job<number[], number>('early', { kind: 'test' });
+    job.pause('before start');
+    let pausedAfter = -1;
+    const out = await job.run(() => loop(job, 3, async () => {
+      pausedAfter = job.progressValue?.done ?? 0;
+      setTimeout(() => job.resume(), 10);
+    }));
+    expect(pausedAfter).toBe(0);
+    expect(out).toEqual({ status: 'completed', result: [0, 1, 2] });
+  });
+
   it('stop ends the loop at the next checkpoint, also while paused', async () => {
     const running = new Job<number[], number>('stop-running', { kind: 'test' });
     running.on((e) => e.type === 'metrics' && e.metrics === 1 && running.stop());
