@@ -1,5 +1,5 @@
 /** Formatting and data helpers of the system monitor elements; pure, so they are tested in Node. */
-import type { ByteUnits, HistoryPoint, MonitorSample } from './system-monitor-types.js';
+import type { ByteUnits, MonitorSample } from './system-monitor-types.js';
 
 const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 const DECIMAL = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
@@ -47,26 +47,6 @@ export function fraction(used: number | null | undefined, total: number | null |
   return Math.min(1, Math.max(0, used / total));
 }
 
-/** The history point of a live sample, so the 1 h chart grows between history fetches. */
-export function historyPointOf(sample: MonitorSample): HistoryPoint {
-  return {
-    timestampMs: sample.timestampMs,
-    cpuPercent: sample.cpu.totalPercent,
-    memoryUsedBytes: sample.memory.usedBytes,
-    swapUsedBytes: sample.memory.swapUsedBytes,
-    diskReadBytesPerSecond: sample.diskIo?.readBytesPerSecond ?? null,
-    diskWriteBytesPerSecond: sample.diskIo?.writeBytesPerSecond ?? null,
-    networkRxBytesPerSecond: sample.network?.rxBytesPerSecond ?? null,
-    networkTxBytesPerSecond: sample.network?.txBytesPerSecond ?? null,
-    gpus: (sample.gpus ?? []).map((gpu) => ({
-      index: gpu.index,
-      utilizationPercent: gpu.utilizationPercent,
-      memoryUsedBytes: gpu.memoryUsedBytes,
-      temperatureC: gpu.temperatureC,
-      powerDrawWatts: gpu.powerDrawWatts,
-    })),
-  };
-}
 
 /** The compact status-bar text: GPUs when there are any, else CPU and RAM. */
 export function statusText(sample: MonitorSample | null, units: ByteUnits): string {

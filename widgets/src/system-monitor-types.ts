@@ -154,3 +154,27 @@ export type SystemMonitorAction =
   | { action: 'set-range'; payload: { range: HistoryRange } }
   | { action: 'set-settings'; payload: { intervalSeconds: number; units: ByteUnits } }
   | { action: 'retry'; payload: Record<string, never> };
+
+/**
+ * The history point of a sample: what the service's history keeps and what the panel appends to its
+ * 1 h chart between history fetches. Pure data, shared by core's monitor and the panel.
+ */
+export function historyPointOf(sample: MonitorSample): HistoryPoint {
+  return {
+    timestampMs: sample.timestampMs,
+    cpuPercent: sample.cpu.totalPercent,
+    memoryUsedBytes: sample.memory.usedBytes,
+    swapUsedBytes: sample.memory.swapUsedBytes,
+    diskReadBytesPerSecond: sample.diskIo?.readBytesPerSecond ?? null,
+    diskWriteBytesPerSecond: sample.diskIo?.writeBytesPerSecond ?? null,
+    networkRxBytesPerSecond: sample.network?.rxBytesPerSecond ?? null,
+    networkTxBytesPerSecond: sample.network?.txBytesPerSecond ?? null,
+    gpus: (sample.gpus ?? []).map((gpu) => ({
+      index: gpu.index,
+      utilizationPercent: gpu.utilizationPercent,
+      memoryUsedBytes: gpu.memoryUsedBytes,
+      temperatureC: gpu.temperatureC,
+      powerDrawWatts: gpu.powerDrawWatts,
+    })),
+  };
+}

@@ -10,7 +10,8 @@ import { LitElement, css, html, nothing, type PropertyDeclarations, type Propert
 import { defineElement } from './define-element.js';
 import { emitAction } from './emit-action.js';
 import { SERIES_COLORS, timeChart, type ChartSeries } from './system-monitor-chart.js';
-import { formatBytes, formatBytesOf, formatPercent, formatRate, fraction, historyPointOf } from './system-monitor-format.js';
+import { formatBytes, formatBytesOf, formatPercent, formatRate, fraction } from './system-monitor-format.js';
+import { historyPointOf } from './system-monitor-types.js';
 import type {
   ByteUnits,
   GpuSample,

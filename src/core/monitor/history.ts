@@ -4,7 +4,7 @@
  * SQLite so a restarted service still shows the past.
  */
 import { MiStudioError } from '../errors.js';
-import type { HistoryGpuPoint, HistoryPoint, HistoryRange, HistoryResponse, MonitorSample } from './types.js';
+import { historyPointOf, type HistoryGpuPoint, type HistoryPoint, type HistoryRange, type HistoryResponse, type MonitorSample } from './types.js';
 
 export const HISTORY_RANGES: Record<HistoryRange, { spanMs: number; bucketMs: number | null }> = {
   '1h': { spanMs: 3_600_000, bucketMs: null },
@@ -27,25 +27,6 @@ export interface HistoryPersistence {
   prune(range: HistoryRange, beforeMs: number): void;
 }
 
-export function toHistoryPoint(sample: MonitorSample): HistoryPoint {
-  return {
-    timestampMs: sample.timestampMs,
-    cpuPercent: sample.cpu.totalPercent,
-    memoryUsedBytes: sample.memory.usedBytes,
-    swapUsedBytes: sample.memory.swapUsedBytes,
-    diskReadBytesPerSecond: sample.diskIo?.readBytesPerSecond ?? null,
-    diskWriteBytesPerSecond: sample.diskIo?.writeBytesPerSecond ?? null,
-    networkRxBytesPerSecond: sample.network?.rxBytesPerSecond ?? null,
-    networkTxBytesPerSecond: sample.network?.txBytesPerSecond ?? null,
-    gpus: (sample.gpus ?? []).map((gpu) => ({
-      index: gpu.index,
-      utilizationPercent: gpu.utilizationPercent,
-      memoryUsedBytes: gpu.memoryUsedBytes,
-      temperatureC: gpu.temperatureC,
-      powerDrawWatts: gpu.powerDrawWatts,
-    })),
-  };
-}
 
 /** Mean of the values that are present; null when none is. */
 function meanOf(values: (number | null)[]): number | null {
@@ -158,7 +139,7 @@ export class MonitorHistory {
   }
 
   add(sample: MonitorSample): void {
-    const point = toHistoryPoint(sample);
+    const point = historyPointOf(sample);
     this.raw.push(point);
     this.persistence?.append('1h', point);
     for (const tier of this.tiers) {

@@ -1,7 +1,8 @@
 /**
  * The plain-data shapes the monitor service produces. They are the data shapes of the sidebar
  * widgets `<ms-system-monitor>` / `<ms-system-status>`, so (as for every widget) they are declared
- * once, in `@mistudio/widgets`, and core produces them (a type-only dependency: no UI code is loaded).
+ * once, in `@mistudio/widgets`, with the pure sample → history-point mapping; core produces them
+ * (no UI code is loaded: that module holds data shapes only).
  */
 export type {
   MonitorSample,
@@ -19,3 +20,4 @@ export type {
   HistoryRange,
   HistoryResponse,
 } from '@mistudio/widgets/system-monitor-types';
+export { historyPointOf } from '@mistudio/widgets/system-monitor-types';

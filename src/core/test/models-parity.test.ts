@@ -5,52 +5,15 @@
  * Padded positions carry no meaning (their queries see no real key under left padding), so they
  * are excluded; for hook_pattern the padded query rows are excluded.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel, readSafetensorsHeader, readSafetensorsTensor, type HookTensor, type Model } from '../models/index.js';
+import { loadModel, type Model } from '../models/index.js';
+import { loadModelReference, maxAbsDiff } from './helpers/model-reference.js';
 
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'models');
 const TOL = 1e-4;
-
-interface Reference {
-  inputs: Record<'right' | 'left', { input_ids: number[][]; attention_mask: number[][] }>;
-  interventions: { input_ids: number[][]; other_input_ids: number[][]; layer: number; cases: { name: string; hook: string; op: 'zero' | 'add' | 'replace'; value?: 'other' | 'steer' | 'v_delta'; positions?: number[] }[] };
-}
-
-function loadReference(arch: string) {
-  const dir = path.join(FIXTURES, `tiny-${arch}`);
-  const json = JSON.parse(readFileSync(path.join(dir, 'reference.json'), 'utf8')) as Reference;
-  const header = readSafetensorsHeader(path.join(dir, 'reference.safetensors'));
-  const tensor = (name: string): HookTensor => {
-    const t = readSafetensorsTensor(header, name);
-    return { data: t.data as Float32Array, shape: [...t.shape] };
-  };
-  return { dir, json, tensor, names: [...header.entries.keys()] };
-}
-
-/** Max |a - b| over the positions where mask[b][t] is 1 (position axis 1, or 2 for patterns). */
-function maxAbsDiff(got: HookTensor, want: HookTensor, mask?: number[][], positionAxis = 1): number {
-  expect(got.shape).toEqual(want.shape);
-  const shape = want.shape;
-  const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
-  let max = 0;
-  for (let i = 0; i < want.data.length; i++) {
-    if (mask) {
-      const b = Math.floor(i / strides[0]) % shape[0];
-      const t = Math.floor(i / strides[positionAxis]) % shape[positionAxis];
-      if (!mask[b][t]) continue;
-    }
-    const d = Math.abs(got.data[i] - want.data[i]);
-    if (!(d <= max)) max = Number.isNaN(d) ? Infinity : d;
-  }
-  return max;
-}
 
 for (const arch of ['gpt2', 'llama'] as const) {
   describe(`tiny ${arch} vs PyTorch`, () => {
-    const ref = loadReference(arch);
+    const ref = loadModelReference(`tiny-${arch}`);
     let model: Model;
     let plain: Model;
     beforeAll(async () => {

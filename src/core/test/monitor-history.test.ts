@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MiStudioError } from '../errors.js';
-import { MonitorHistory, meanPoint, parseHistoryRange, toHistoryPoint } from '../monitor/history.js';
+import { MonitorHistory, meanPoint, parseHistoryRange } from '../monitor/history.js';
+import { historyPointOf } from '../monitor/types.js';
 import { SqliteHistoryStore } from '../monitor/history-db.js';
 import { validateIntervalSeconds } from '../monitor/interval.js';
 import { MonitorSampler } from '../monitor/sampler.js';
@@ -65,7 +66,7 @@ describe('MonitorHistory', () => {
     expect(bucketMs).toBe(1000);
     expect(points).toHaveLength(3601);
     expect(points[0].timestampMs).toBe(now - 3_600_000);
-    expect(points.at(-1)).toEqual(toHistoryPoint(sample(seconds.at(-1)!)));
+    expect(points.at(-1)).toEqual(historyPointOf(sample(seconds.at(-1)!)));
   });
 
   it('downsamples 6 h into 15 s means and 24 h into 60 s means, matching a plain loop', () => {
@@ -87,8 +88,8 @@ describe('MonitorHistory', () => {
   });
 
   it('averages points where some lack a GPU', () => {
-    const a = toHistoryPoint(sample(10));
-    const b = { ...toHistoryPoint(sample(20)), gpus: [] };
+    const a = historyPointOf(sample(10));
+    const b = { ...historyPointOf(sample(20)), gpus: [] };
     const mean = meanPoint([a, b], 0);
     expect(mean.cpuPercent).toBe(15);
     expect(mean.gpus.map((gpu) => gpu.memoryUsedBytes)).toEqual([1010, 1010]);
