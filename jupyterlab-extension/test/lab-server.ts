@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,7 +42,14 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** What the studio needs installed in the venv; checked first, so a missing set-up step is named. */
+const PREREQUISITES: Array<[string, string]> = [
+  [path.join(repoRoot, '.venv', 'share', 'jupyter', 'kernels', 'mistudio', 'kernel.json'), 'the mistudio kernel spec (scripts/setup.sh installs it)'],
+  [path.join(repoRoot, '.venv', 'share', 'jupyter', 'labextensions', '@mistudio', 'jupyterlab-extension', 'package.json'), 'the labextension (scripts/setup.sh builds and pip-installs it)'],
+];
+
 export async function startLab(options: LabOptions): Promise<LabServer> {
+  for (const [file, fix] of PREREQUISITES) if (!existsSync(file)) throw new Error(`missing ${file}: ${fix}`);
   const port = await freePort();
   const token = randomBytes(16).toString('hex');
   const home = mkdtempSync(path.join(os.tmpdir(), 'ms-lab-home-'));
