@@ -14,7 +14,8 @@ export { saveSaeLens, loadSaeLens, saeLensConfig, SAE_CFG_FILE, SAE_WEIGHTS_FILE
 export { encodeSafetensors, writeSafetensors, type TensorToWrite } from './safetensors-writer.js';
 export { StoreActivationSource, type StoreSourceOptions } from './store-activation-source.js';
 export { createCeLossEvaluator, evaluateCeLoss, heldOutTokenRows, type CeLossMetrics, type CeLossEvalOptions, type HeldOutRows, type HeldOutOptions } from './ce-loss-eval.js';
-export { TrainingRunsTable, TrainingTemplates, RunTracker, runsDir, appendLossPoint, LOSS_HISTORY_POINTS, type TrainingRunRecord, type NewTrainingRun, type RunFilter, type RunStatus, type TrainingTemplate } from './run-history.js';
+export { TrainingRunsTable, RunTracker, runsDir, appendLossPoint, LOSS_HISTORY_POINTS, type TrainingRunRecord, type NewTrainingRun, type RunFilter, type RunStatus } from './run-history.js';
+export { TrainingTemplates, type TrainingTemplate } from './training-templates.js';
 export { trainHooks, resumeHooks, MULTI_HOOK_FILE, type TrainHooksOptions, type MultiHookResult, type MultiHookConfigInput, type MultiHookJob } from './multi-hook.js';
 export { pageRuns, targetL0Of, hyperparametersOf, thinHistory, RUN_STATUSES, SPARKLINE_POINTS, type RunListRow } from './run-pages.js';
 export { loadPretrainedSae, downloadPretrainedSae, resolvePretrainedSae, PRETRAINED_RELEASES, type PretrainedRelease, type ResolvedPretrained } from './pretrained.js';
