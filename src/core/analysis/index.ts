@@ -3,7 +3,8 @@
  * interval examples with context windows, a token sample), the logit lens, correlations, ablation,
  * steering, labels (default, LLM auto-labels with detection scoring, manual), favorites and search.
  */
-export { FeatureAccumulator, TokenSampleBuilder, type AccumulatorSettings, type ActivationBatch, type BatchSegment, type ExampleRecord } from './feature-accumulator.js';
+export { TokenSampleBuilder } from './token-sample.js';
+export { FeatureAccumulator, type AccumulatorSettings, type ActivationBatch, type BatchSegment, type ExampleRecord } from './feature-accumulator.js';
 export { analyzeFeatures, resumeFeatureAnalysis, deleteFeatureAnalysis, encodeRows, specialTokenIds, type AnalysisSettingsInput, type AnalyzeFeaturesOptions, type ResumeOptions, type FeatureAnalysisJob, type FeatureAnalysisMetrics, type FeatureAnalysisResult } from './analysis-job.js';
 export { FeaturesFile, readManifestFile, writeFinalFiles, type AnalysisManifest, type FeatureStats, type TokenSample } from './analysis-files.js';
 export { FeatureTables, analysesDir, ftsQuery, type FeatureAnalysisRecord, type FeatureRow, type FeatureQuery, type FeatureSort, type LabelRecord, type LabelSource, type AnalysisStatus } from './feature-tables.js';
