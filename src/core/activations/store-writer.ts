@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { writeJsonAtomic } from '../atomic-file.js';
+import { writeFileAtomic, writeJsonAtomic } from '../atomic-file.js';
 import { MiStudioError } from '../errors.js';
 import { float32ToHalfArray } from '../engine/float16.js';
 import {
@@ -133,9 +133,9 @@ export class ActivationStoreWriter {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     if (this.pendingPositions) {
       const pos = this.pendingPositions.subarray(0, rows * 2);
-      writeDurably(path.join(this.dir, positionsFileName(index)), new Uint8Array(pos.buffer, pos.byteOffset, pos.byteLength));
+      writeFileAtomic(path.join(this.dir, positionsFileName(index)), new Uint8Array(pos.buffer, pos.byteOffset, pos.byteLength));
     }
-    writeDurably(path.join(this.dir, shardFileName(index)), bytes);
+    writeFileAtomic(path.join(this.dir, shardFileName(index)), bytes);
     this.normSum += norms;
     this.manifest.shards.push({ file: shardFileName(index), rows, bytes: bytes.byteLength, sha256, normSum: norms });
     this.manifest.count += rows;
@@ -147,17 +147,4 @@ export class ActivationStoreWriter {
   private saveManifest(): void {
     writeJsonAtomic(path.join(this.dir, MANIFEST_FILE), this.manifest);
   }
-}
-
-function writeDurably(file: string, bytes: Uint8Array): void {
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    let off = 0;
-    while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
 }
