@@ -13,14 +13,10 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { openCatalog } from '../src/core/catalog/index.js';
 import { addDataset, openDataset, pageSamples, tokenizeDataset, type DatasetReader, type PageRequest } from '../src/core/datasets/index.js';
+import { option } from './lib/args.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORDS = 'the whale sea ship captain harpoon ocean deck sail wind storm crew island compass anchor rope tide harbor lantern map'.split(' ');
-
-function option(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-}
 
 /** Deterministic pseudo-random generator (xorshift32). */
 function rng(seed: number): () => number {

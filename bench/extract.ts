@@ -17,19 +17,10 @@ import { openCatalog } from '../src/core/catalog/index.js';
 import { addDataset, tokenizeDataset } from '../src/core/datasets/index.js';
 import { defaultThreadCount } from '../src/core/engine/sessions.js';
 import { loadModel } from '../src/core/models/index.js';
+import { option, median } from './lib/args.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HOOK = 'blocks.6.hook_resid_post';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-function option(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-}
 
 export async function run(args: string[], json: boolean): Promise<void> {
   const modelPath = path.join(root, '.cache/fixtures/SmolLM2-135M-Instruct.Q4_1.gguf');

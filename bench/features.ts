@@ -18,13 +18,9 @@ import { fileURLToPath } from 'node:url';
 import { FeatureAccumulator, type BatchSegment } from '../src/core/analysis/feature-accumulator.js';
 import { defaultThreadCount } from '../src/core/engine/sessions.js';
 import { Rng } from '../src/core/engine/random.js';
+import { option } from './lib/args.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-function option(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-}
 
 /** L0 distinct features per token (skewed towards low indices), log-normal values, random token ids. */
 function generate(tokens: number, dSae: number, l0: number, seed: number) {

@@ -13,18 +13,9 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { defaultThreadCount } from '../src/core/engine/sessions.js';
 import { loadModel } from '../src/core/models/index.js';
+import { option, median } from './lib/args.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-function option(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 /** The PyTorch twin as a child process answering one JSON line per "run". */
 async function startTorch(model: string, batch: number, tokens: number, threads: number) {

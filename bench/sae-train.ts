@@ -19,18 +19,9 @@ import { resolveTrainingConfig, type Architecture } from '../src/core/sae/config
 import { FeatureStatistics } from '../src/core/sae/feature-statistics.js';
 import { initialParameters } from '../src/core/sae/init.js';
 import { SaeStepRunner } from '../src/core/sae/step-runner.js';
+import { option, median } from './lib/args.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-function option(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 async function startTorch(arch: string, k: number, d: number, dSae: number, batch: number, threads: number) {
   const child = spawn(path.join(root, '.venv', 'bin', 'python'), [path.join(root, 'bench', 'sae_train_torch.py'), '--arch', arch, '--k', String(k), '--d', String(d), '--d-sae', String(dSae), '--batch', String(batch), '--threads', String(threads)], {

@@ -15,14 +15,10 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { option } from './lib/args.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const self = fileURLToPath(import.meta.url);
-
-function option(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-}
 
 function defaultTokenizer(): string {
   const gguf = path.join(root, '.cache/fixtures/SmolLM2-135M-Instruct.Q4_1.gguf');

@@ -24,13 +24,9 @@ import { showRuns } from '../kernel-extensions/src/runs-view.js';
 import { SendQueue } from '../kernel-extensions/src/send-queue.js';
 import { newHeader, Signer, type JupyterMessage } from '../kernel-extensions/src/wire.js';
 import { renderSnapshot } from '../widgets/src/static/index.js';
+import { option } from './lib/args.js';
 
 const TARGET_MS = 200;
-
-function option(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-}
 
 function stats(ms: number[]): { p50Ms: number; p95Ms: number; maxMs: number; count: number } {
   const s = [...ms].sort((a, b) => a - b);
