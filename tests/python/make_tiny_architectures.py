@@ -29,7 +29,7 @@ from transformers import (Gemma2Config, Gemma2ForCausalLM, Gemma3ForCausalLM, Ge
                           Qwen3Config, Qwen3ForCausalLM)
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from make_tiny_models import OUT, Recorder, at_positions, position_ids_for, randomize_norms  # noqa: E402
+from make_tiny_models import OUT, Recorder, position_ids_for, randomize_norms, record_interventions  # noqa: E402
 
 VOCAB = 96
 LENGTHS = [8, 5, 7]  # a batch of three prompts, padded to 8
@@ -282,34 +282,7 @@ def make(name, ctor, config):
 
     base = rng.integers(3, VOCAB, (2, 6))
     other = rng.integers(3, VOCAB, (2, 6))
-    full = np.ones_like(base)
-    other_acts = rec.run(other, full)
-    L = 1
-    steer = torch.randn(config.hidden_size, generator=torch.Generator().manual_seed(3))
-    v_delta = torch.randn(*kv_shape(config, name), generator=torch.Generator().manual_seed(4))
-    cases = [
-        {'name': 'zero_mlp_out', 'hook': f'blocks.{L}.hook_mlp_out', 'op': 'zero', 'fn': lambda x: torch.zeros_like(x)},
-        {'name': 'zero_mlp_out_pos', 'hook': 'blocks.0.hook_mlp_out', 'op': 'zero', 'positions': [1, 3],
-         'fn': at_positions([1, 3], torch.zeros_like)},
-        {'name': 'replace_resid_pre', 'hook': f'blocks.{L}.hook_resid_pre', 'op': 'replace', 'value': 'other',
-         'fn': lambda x: other_acts[f'blocks.{L}.hook_resid_pre'].clone()},
-        {'name': 'replace_resid_pre_pos', 'hook': f'blocks.{L}.hook_resid_pre', 'op': 'replace', 'value': 'other', 'positions': [2],
-         'fn': lambda x: torch.where(torch.arange(x.shape[1])[None, :, None] == 2, other_acts[f'blocks.{L}.hook_resid_pre'], x)},
-        {'name': 'add_resid_post', 'hook': 'blocks.0.hook_resid_post', 'op': 'add', 'value': 'steer', 'positions': [0, 2],
-         'fn': at_positions([0, 2], lambda x: x + steer)},
-        {'name': 'add_attn_v', 'hook': 'blocks.0.attn.hook_v', 'op': 'add', 'value': 'v_delta', 'fn': lambda x: x + v_delta},
-        {'name': 'zero_mlp_post_pos', 'hook': f'blocks.{L}.mlp.hook_post', 'op': 'zero', 'positions': [-1],
-         'fn': at_positions([-1], torch.zeros_like)},
-    ]
-    tensors['iv/steer'] = steer.numpy()
-    tensors['iv/v_delta'] = v_delta.numpy()
-    tensors['iv/base/logits'] = rec.run(base, full)['logits'].numpy()
-    tensors[f'iv/other/blocks.{L}.hook_resid_pre'] = other_acts[f'blocks.{L}.hook_resid_pre'].numpy()
-    iv_meta = []
-    for case in cases:
-        acts = rec.run(base, full, {case['hook']: case['fn']})
-        tensors[f"iv/{case['name']}/logits"] = acts['logits'].numpy()
-        iv_meta.append({k: v for k, v in case.items() if k != 'fn'})
+    L, iv_meta = record_interventions(rec, base, other, config.hidden_size, kv_shape(config, name), tensors)
 
     save_numpy({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}, str(d / 'reference.safetensors'))
     reference = {

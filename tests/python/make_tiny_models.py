@@ -255,6 +255,43 @@ def at_positions(positions, fn):
     return apply
 
 
+def record_interventions(rec, base, other, hidden_size, v_shape, tensors):
+    """The intervention references every tiny model records (layer, cases' metadata): logits of the
+    unpadded `base` batch under each TransformerLens-style hook edit, plus the values they use."""
+    full = np.ones_like(base)
+    other_acts = rec.run(other, full)
+    L = 1
+    steer = torch.randn(hidden_size, generator=torch.Generator().manual_seed(3))
+    v_delta = torch.randn(*v_shape, generator=torch.Generator().manual_seed(4))
+    cases = [
+        {'name': 'zero_mlp_out', 'hook': f'blocks.{L}.hook_mlp_out', 'op': 'zero',
+         'fn': lambda x: torch.zeros_like(x)},
+        {'name': 'zero_mlp_out_pos', 'hook': f'blocks.0.hook_mlp_out', 'op': 'zero', 'positions': [1, 3],
+         'fn': at_positions([1, 3], torch.zeros_like)},
+        {'name': 'replace_resid_pre', 'hook': f'blocks.{L}.hook_resid_pre', 'op': 'replace', 'value': 'other',
+         'fn': lambda x: other_acts[f'blocks.{L}.hook_resid_pre'].clone()},
+        {'name': 'replace_resid_pre_pos', 'hook': f'blocks.{L}.hook_resid_pre', 'op': 'replace', 'value': 'other', 'positions': [2],
+         'fn': lambda x: torch.where(torch.arange(x.shape[1])[None, :, None] == 2, other_acts[f'blocks.{L}.hook_resid_pre'], x)},
+        {'name': 'add_resid_post', 'hook': 'blocks.0.hook_resid_post', 'op': 'add', 'value': 'steer', 'positions': [0, 2],
+         'fn': at_positions([0, 2], lambda x: x + steer)},
+        # Inside attention: a [kv_heads, d_head] value broadcast over batch and positions.
+        {'name': 'add_attn_v', 'hook': 'blocks.0.attn.hook_v', 'op': 'add', 'value': 'v_delta',
+         'fn': lambda x: x + v_delta},
+        {'name': 'zero_mlp_post_pos', 'hook': f'blocks.{L}.mlp.hook_post', 'op': 'zero', 'positions': [-1],
+         'fn': at_positions([-1], torch.zeros_like)},
+    ]
+    tensors['iv/steer'] = steer.numpy()
+    tensors['iv/v_delta'] = v_delta.numpy()
+    tensors['iv/base/logits'] = rec.run(base, full)['logits'].numpy()
+    tensors[f'iv/other/blocks.{L}.hook_resid_pre'] = other_acts[f'blocks.{L}.hook_resid_pre'].numpy()
+    iv_meta = []
+    for case in cases:
+        acts = rec.run(base, full, {case['hook']: case['fn']})
+        tensors[f"iv/{case['name']}/logits"] = acts['logits'].numpy()
+        iv_meta.append({k: v for k, v in case.items() if k != 'fn'})
+    return L, iv_meta
+
+
 def make(arch):
     torch.manual_seed(0)
     if arch == 'gpt2':
@@ -306,40 +343,10 @@ def make(arch):
     tl = min(len(tok.encode(p).ids) for p in PROMPTS[:2] + OTHER_PROMPTS)
     base = np.array([tok.encode(p).ids[:tl] for p in PROMPTS[:2]], dtype=np.int64)
     other = np.array([tok.encode(p).ids[:tl] for p in OTHER_PROMPTS], dtype=np.int64)
-    full = np.ones_like(base)
-    other_acts = rec.run(other, full)
-    L = 1
-    steer = torch.randn(model.config.hidden_size, generator=torch.Generator().manual_seed(3))
     kv_heads = model.config.n_head if arch == 'gpt2' else model.config.num_key_value_heads
     d_head = model.config.hidden_size // model.config.n_head if arch == 'gpt2' else model.config.head_dim
-    v_delta = torch.randn(kv_heads, d_head, generator=torch.Generator().manual_seed(4))
-    cases = [
-        {'name': 'zero_mlp_out', 'hook': f'blocks.{L}.hook_mlp_out', 'op': 'zero',
-         'fn': lambda x: torch.zeros_like(x)},
-        {'name': 'zero_mlp_out_pos', 'hook': f'blocks.0.hook_mlp_out', 'op': 'zero', 'positions': [1, 3],
-         'fn': at_positions([1, 3], torch.zeros_like)},
-        {'name': 'replace_resid_pre', 'hook': f'blocks.{L}.hook_resid_pre', 'op': 'replace', 'value': 'other',
-         'fn': lambda x: other_acts[f'blocks.{L}.hook_resid_pre'].clone()},
-        {'name': 'replace_resid_pre_pos', 'hook': f'blocks.{L}.hook_resid_pre', 'op': 'replace', 'value': 'other', 'positions': [2],
-         'fn': lambda x: torch.where(torch.arange(x.shape[1])[None, :, None] == 2, other_acts[f'blocks.{L}.hook_resid_pre'], x)},
-        {'name': 'add_resid_post', 'hook': 'blocks.0.hook_resid_post', 'op': 'add', 'value': 'steer', 'positions': [0, 2],
-         'fn': at_positions([0, 2], lambda x: x + steer)},
-        # Inside attention: a [kv_heads, d_head] value broadcast over batch and positions.
-        {'name': 'add_attn_v', 'hook': 'blocks.0.attn.hook_v', 'op': 'add', 'value': 'v_delta',
-         'fn': lambda x: x + v_delta},
-        {'name': 'zero_mlp_post_pos', 'hook': f'blocks.{L}.mlp.hook_post', 'op': 'zero', 'positions': [-1],
-         'fn': at_positions([-1], torch.zeros_like)},
-    ]
+    L, iv_meta = record_interventions(rec, base, other, model.config.hidden_size, (kv_heads, d_head), tensors)
     tensors['iv/other_input_ids'] = other.astype(np.float32)
-    tensors['iv/steer'] = steer.numpy()
-    tensors['iv/v_delta'] = v_delta.numpy()
-    tensors['iv/base/logits'] = rec.run(base, full)['logits'].numpy()
-    tensors[f'iv/other/blocks.{L}.hook_resid_pre'] = other_acts[f'blocks.{L}.hook_resid_pre'].numpy()
-    iv_meta = []
-    for case in cases:
-        acts = rec.run(base, full, {case['hook']: case['fn']})
-        tensors[f"iv/{case['name']}/logits"] = acts['logits'].numpy()
-        iv_meta.append({k: v for k, v in case.items() if k != 'fn'})
 
     save_numpy({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}, str(d / 'reference.safetensors'))
     tokenizer_cases = [{'text': t, 'ids': tok.encode(t).ids, 'ids_no_special': tok.encode(t, add_special_tokens=False).ids}
