@@ -182,7 +182,9 @@ async function runExtraction(model: Model, outDir: string, record: ExtractionRec
       for (let t = 0; t < realTokens; t++) if (!special.has(ids[t])) out.push(t);
       return out;
     };
-    const available = countEligible(reader, rowStart, rowCount, eligible);
+    // Kept positions per row, counted once: the total and the resume point both come from it.
+    const perRow = eligibleCounts(reader, rowStart, rowCount, eligible);
+    const available = perRow.reduce((a, n) => a + n, 0);
     const total = config.tokens === undefined ? available : Math.min(config.tokens, available);
     if (total === 0) throw new MiStudioError('INVALID_ARGUMENT', 'the dataset has no token positions to extract (all special or padding)', { file: record.dataset, field: 'split' });
 
@@ -207,15 +209,13 @@ async function runExtraction(model: Model, outDir: string, record: ExtractionRec
     const bytesOf = () => writers.reduce((a, w) => a + w.storedRows * w.d * (config.dtype === 'float32' ? 4 : 2), 0);
     const bytesAtStart = bytesOf();
 
-    // Find the dataset row holding global kept position `resumeAt`.
+    // The dataset row holding global kept position `resumeAt`.
     let row = rowStart;
     let skipInRow = 0;
     {
       let seen = 0;
-      const kept: number[] = [];
       for (; row < rowStart + rowCount; row++) {
-        const [r] = reader.read(row, row + 1);
-        const n = eligible(r.ids, r.realTokens, kept).length;
+        const n = perRow[row - rowStart];
         if (seen + n > resumeAt) {
           skipInRow = resumeAt - seen;
           break;
@@ -324,12 +324,13 @@ function specialTokenIds(index: TokenIndex, include: boolean): Set<number> {
   return new Set(ids.filter((x): x is number => typeof x === 'number'));
 }
 
-function countEligible(reader: TokenStoreReader, start: number, count: number, eligible: (ids: Uint32Array, real: number, out: number[]) => number[]): number {
-  let n = 0;
+/** Kept token positions of each row in [start, start + count). */
+function eligibleCounts(reader: TokenStoreReader, start: number, count: number, eligible: (ids: Uint32Array, real: number, out: number[]) => number[]): Uint32Array {
+  const counts = new Uint32Array(count);
   const scratch: number[] = [];
   const chunk = 4096;
   for (let r = start; r < start + count; r += chunk) {
-    for (const row of reader.read(r, Math.min(r + chunk, start + count))) n += eligible(row.ids, row.realTokens, scratch).length;
+    for (const row of reader.read(r, Math.min(r + chunk, start + count))) counts[row.index - start] = eligible(row.ids, row.realTokens, scratch).length;
   }
-  return n;
+  return counts;
 }
