@@ -48,9 +48,20 @@ export interface StepRunnerOptions {
   cache?: SessionCache;
 }
 
+/** What the trainer drives: one SAE training step at a time, the state kept where the step runs. */
+export interface TrainingStepRunner {
+  readonly spec: Omit<StepGraphSpec, 'withAux'>;
+  /** Runs one step; commits the new state only when the loss and gradient norm are finite. */
+  step(inputs: StepInputs): Promise<StepMetrics>;
+  /** Copies of the current parameters (training layout). */
+  parameters(): Promise<SaeParameters>;
+  moments(): Promise<AdamMoments>;
+  release(): Promise<void>;
+}
+
 type StateName = string;
 
-export class SaeStepRunner {
+export class SaeStepRunner implements TrainingStepRunner {
   private front: Map<StateName, ortTypes.Tensor>;
   private back: Map<StateName, ortTypes.Tensor> | undefined;
   private readonly stateNames: StateName[];

@@ -1,0 +1,189 @@
+/**
+ * topk SAE kernels: per-row selection of the k largest scores, the sparse decode through only those
+ * k decoder rows, dL/da from the same rows, and the scatter into [B, S] for the weight-gradient GEMMs.
+ */
+import { SIZES_STRUCT, SLOT } from './sae-step.js';
+import { TREE_SUM, WG } from './reductions.js';
+
+/** Largest k the selection kernel's workgroup memory holds. */
+export const MAX_TOPK = 256;
+
+const ROW = 'let b = wid.x + wid.y * nw.x;\n  if (b >= sz.B) { return; }';
+const ENTRY = `@compute @workgroup_size(${WG})\nfn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>)`;
+
+/**
+ * One workgroup per row of h [B, S]: a 4-pass radix select (8 bits a pass, on order-preserving keys
+ * of the f32 bits) finds the k-th largest score; the scores above it, then enough of the ties, are
+ * collected and sorted by latent index, so the decode sums in a fixed order. Which of several exactly
+ * equal scores are kept is unspecified, as in torch.topk.
+ * Outputs: idx, vals = h[idx], a = relu(vals) · rn[idx] (rescale; rn is binding 2) or relu(vals).
+ */
+export function topkSelectShader(rescale: boolean): string {
+  return /* wgsl */ `
+${SIZES_STRUCT}
+@group(0) @binding(0) var<uniform> sz: Sizes;
+@group(0) @binding(1) var<storage, read> h: array<f32>;
+${rescale ? '@group(0) @binding(2) var<storage, read> rn: array<f32>;' : ''}
+@group(0) @binding(3) var<storage, read_write> idx: array<u32>;
+@group(0) @binding(4) var<storage, read_write> vals: array<f32>;
+@group(0) @binding(5) var<storage, read_write> a: array<f32>;
+var<workgroup> hist: array<atomic<u32>, 256>;
+var<workgroup> counters: array<atomic<u32>, 2>;
+var<workgroup> state: array<u32, 3>; // prefix, mask, how many of the k-th key to keep
+var<workgroup> sel: array<u32, ${MAX_TOPK}>;
+fn key(v: f32) -> u32 {
+  let u = bitcast<u32>(v);
+  return select(u | 0x80000000u, ~u, (u & 0x80000000u) != 0u);
+}
+${ENTRY} {
+  ${ROW}
+  let base = b * sz.S;
+  if (t == 0u) { state[0] = 0u; state[1] = 0u; state[2] = sz.k; }
+  workgroupBarrier();
+  for (var round = 0u; round < 4u; round++) {
+    let shift = 24u - 8u * round;
+    atomicStore(&hist[t], 0u);
+    atomicStore(&hist[t + ${WG}u], 0u);
+    workgroupBarrier();
+    let prefix = state[0];
+    let mask = state[1];
+    for (var i = t; i < sz.S; i += ${WG}u) {
+      let kv = key(h[base + i]);
+      if ((kv & mask) == prefix) { atomicAdd(&hist[(kv >> shift) & 255u], 1u); }
+    }
+    workgroupBarrier();
+    if (t == 0u) {
+      var above = 0u;
+      var digit = 255u;
+      loop {
+        let c = atomicLoad(&hist[digit]);
+        if (above + c >= state[2] || digit == 0u) { break; }
+        above += c;
+        digit -= 1u;
+      }
+      state[0] = prefix | (digit << shift);
+      state[1] = mask | (255u << shift);
+      state[2] = state[2] - above;
+    }
+    workgroupBarrier();
+  }
+  let kth = state[0];
+  let ties = state[2];
+  if (t < 2u) { atomicStore(&counters[t], 0u); }
+  for (var i = t; i < ${MAX_TOPK}u; i += ${WG}u) { sel[i] = 0xffffffffu; }
+  workgroupBarrier();
+  let firstTie = sz.k - ties;
+  for (var i = t; i < sz.S; i += ${WG}u) {
+    let kv = key(h[base + i]);
+    if (kv > kth) {
+      sel[atomicAdd(&counters[0], 1u)] = i;
+    } else if (kv == kth) {
+      let slot = atomicAdd(&counters[1], 1u);
+      if (slot < ties) { sel[firstTie + slot] = i; }
+    }
+  }
+  workgroupBarrier();
+  // Bitonic sort of sel (padded with 0xffffffff) by latent index.
+  for (var size = 2u; size <= ${MAX_TOPK}u; size <<= 1u) {
+    for (var stride = size >> 1u; stride > 0u; stride >>= 1u) {
+      for (var p = t; p < ${MAX_TOPK / 2}u; p += ${WG}u) {
+        let lo = 2u * stride * (p / stride) + (p % stride);
+        let hi = lo + stride;
+        let ascending = (lo & size) == 0u;
+        let x = sel[lo];
+        let y = sel[hi];
+        if ((x > y) == ascending) { sel[lo] = y; sel[hi] = x; }
+      }
+      workgroupBarrier();
+    }
+  }
+  for (var j = t; j < sz.k; j += ${WG}u) {
+    let f = sel[j];
+    let v = h[base + f];
+    idx[b * sz.k + j] = f;
+    vals[b * sz.k + j] = v;
+    a[b * sz.k + j] = ${rescale ? 'max(v, 0.0) * rn[f]' : 'max(v, 0.0)'};
+  }
+}`;
+}
+
+/** out[b] = Σ_j a[b, j] W[idx[b, j]] (+ bias): one workgroup per row, invocations across d. */
+export function sparseDecodeShader(withBias: boolean): string {
+  return /* wgsl */ `
+${SIZES_STRUCT}
+@group(0) @binding(0) var<uniform> sz: Sizes;
+@group(0) @binding(1) var<storage, read> idx: array<u32>;
+@group(0) @binding(2) var<storage, read> a: array<f32>;
+@group(0) @binding(3) var<storage, read> w: array<f32>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+${ENTRY} {
+  ${ROW}
+  for (var c = t; c < sz.d; c += ${WG}u) {
+    var s = 0.0;
+    for (var j = 0u; j < sz.k; j++) { s += a[b * sz.k + j] * w[idx[b * sz.k + j] * sz.d + c]; }
+    out[b * sz.d + c] = s${withBias ? ' + bias[c]' : ''};
+  }
+}`;
+}
+
+/** dPreK[b, j] = dR[b] · W_dec[idx[b, j]] where vals > 0, else 0. */
+export const SPARSE_GRAD = /* wgsl */ `
+${SIZES_STRUCT}
+@group(0) @binding(0) var<uniform> sz: Sizes;
+@group(0) @binding(1) var<storage, read> idx: array<u32>;
+@group(0) @binding(2) var<storage, read> vals: array<f32>;
+@group(0) @binding(3) var<storage, read> w: array<f32>;
+@group(0) @binding(4) var<storage, read> dR: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dPreK: array<f32>;
+${ENTRY} {
+  ${ROW}
+  for (var j = t; j < sz.k; j += ${WG}u) {
+    let row = idx[b * sz.k + j] * sz.d;
+    var s = 0.0;
+    for (var c = 0u; c < sz.d; c++) { s += dR[b * sz.d + c] * w[row + c]; }
+    dPreK[b * sz.k + j] = select(0.0, s, vals[b * sz.k + j] > 0.0);
+  }
+}`;
+
+/** A[b, idx] = a, D[b, idx] = dPreK (both cleared beforehand); a row's indices are distinct. */
+export const SCATTER = /* wgsl */ `
+${SIZES_STRUCT}
+@group(0) @binding(0) var<uniform> sz: Sizes;
+@group(0) @binding(1) var<storage, read> idx: array<u32>;
+@group(0) @binding(2) var<storage, read> a: array<f32>;
+@group(0) @binding(3) var<storage, read> dPreK: array<f32>;
+@group(0) @binding(4) var<storage, read_write> denseA: array<f32>;
+@group(0) @binding(5) var<storage, read_write> denseD: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let i = gid.x + gid.y * nw.x * ${WG}u;
+  if (i >= sz.B * sz.k) { return; }
+  let at = (i / sz.k) * sz.S + idx[i];
+  denseA[at] = a[i];
+  denseD[at] = dPreK[i];
+}`;
+
+/** Σ relu(vals) and the count of vals > 0 over [B, k] into the l1 and l0 slots (unscaled). */
+export const TOPK_TOTALS = /* wgsl */ `
+${SIZES_STRUCT}
+@group(0) @binding(0) var<uniform> sz: Sizes;
+@group(0) @binding(1) var<storage, read> vals: array<f32>;
+@group(0) @binding(2) var<storage, read_write> scalars: array<f32>;
+var<workgroup> sh: array<f32, ${WG}>;
+${TREE_SUM}
+@compute @workgroup_size(${WG})
+fn main(@builtin(local_invocation_index) t: u32) {
+  var s = 0.0;
+  var n = 0.0;
+  for (var i = t; i < sz.B * sz.k; i += ${WG}u) { let v = vals[i]; if (v > 0.0) { s += v; n += 1.0; } }
+  sh[t] = s;
+  workgroupBarrier();
+  treeSum(t);
+  let l1 = sh[0];
+  workgroupBarrier();
+  sh[t] = n;
+  workgroupBarrier();
+  treeSum(t);
+  if (t == 0u) { scalars[${SLOT.l1}] = l1; scalars[${SLOT.l0}] = sh[0]; scalars[${SLOT.weightedL1}] = 0.0; }
+}`;

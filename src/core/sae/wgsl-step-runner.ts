@@ -1,0 +1,263 @@
+/**
+ * The SAE training step in WGSL kernels on a WebGPU device: parameters, Adam moments and every
+ * intermediate stay on the device for the whole run; each step uploads its batch and reads back only
+ * the metric block and the per-latent fire counts. The arithmetic is step-graph.ts's (grad-*.ts),
+ * kernel by kernel; the CPU graph is the reference it is tested against.
+ *
+ * Covered: standard and topk (k ≤ 256, sparse decode) without AuxK. Other architectures, and topk
+ * steps with dead latents to revive, stay on the onnxruntime graph (see `wgslStepSupport`).
+ */
+import { MiStudioError } from '../errors.js';
+import type { GpuCapabilities } from '../gpu/capabilities.js';
+import { createArray, readArrays, writeArray, type GpuArray } from '../gpu/buffers.js';
+import { ComputeKernel, uniformBuffer, workgroupGrid } from '../gpu/compute.js';
+import { gemmShader, gemmThreads, gemmWorkgroups, type Epilogue, type GemmShape } from '../gpu/kernels/gemm.js';
+import { columnSumShader, partialSumShader, PARTIAL_GROUPS, SUM_PARTIALS, WG } from '../gpu/kernels/reductions.js';
+import { ADAM, B_DEC_GRAD, CENTRE, COLUMN_VARIANCE, FINALIZE, LATENT_TOTALS, RESIDUAL, ROW_NORMS, SLOT, STEP_STRUCT } from '../gpu/kernels/sae-step.js';
+import { MAX_TOPK, SCATTER, sparseDecodeShader, SPARSE_GRAD, topkSelectShader, TOPK_TOTALS } from '../gpu/kernels/topk.js';
+import { parameterShape, parameterSpecs, type SaeParameters } from './parameters.js';
+import type { StepGraphSpec } from './step-graph.js';
+import type { AdamMoments, StepInputs, StepMetrics, TrainingStepRunner } from './step-runner.js';
+
+export type WgslStepSpec = Omit<StepGraphSpec, 'withAux'>;
+
+/** Why this spec cannot run on the WGSL kernels, or undefined when it can. */
+export function wgslStepSupport(spec: WgslStepSpec, auxKCoefficient: number): string | undefined {
+  if (spec.architecture !== 'standard' && spec.architecture !== 'topk') return `the ${spec.architecture} architecture has no WGSL kernels yet`;
+  if (spec.architecture === 'topk') {
+    if (spec.k > MAX_TOPK) return `topk with k = ${spec.k} exceeds the selection kernel's ${MAX_TOPK}`;
+    if (auxKCoefficient > 0) return 'the AuxK loss has no WGSL kernels yet';
+  }
+  return undefined;
+}
+
+interface Dispatch {
+  kernel: ComputeKernel;
+  group: GPUBindGroup;
+  grid: [number, number];
+}
+
+export class WgslSaeStepRunner implements TrainingStepRunner {
+  private readonly arrays = new Map<string, GpuArray>();
+  private readonly plan: Dispatch[] = [];
+  private readonly clears: GpuArray[] = [];
+  private readonly uniforms: GPUBuffer[] = [];
+  private readonly stepUniform: GPUBuffer;
+  private readonly names: string[];
+
+  private constructor(readonly spec: WgslStepSpec, private readonly device: GPUDevice, private readonly capabilities: GpuCapabilities) {
+    this.names = parameterSpecs(spec.architecture).map((s) => s.name);
+    this.stepUniform = this.uniform('step scalars', new Float32Array(4));
+  }
+
+  static async create(spec: WgslStepSpec, params: SaeParameters, moments: AdamMoments | undefined, gpu: { device: GPUDevice; capabilities: GpuCapabilities }): Promise<WgslSaeStepRunner> {
+    const reason = wgslStepSupport(spec, 0);
+    if (reason) throw new MiStudioError('UNSUPPORTED', reason, { field: 'architecture', hint: 'train on device "cpu", or on "webgpu" through the onnxruntime graph' });
+    const runner = new WgslSaeStepRunner(spec, gpu.device, gpu.capabilities);
+    gpu.device.pushErrorScope('validation');
+    gpu.device.pushErrorScope('out-of-memory');
+    runner.allocate(params, moments);
+    runner.build();
+    const oom = await gpu.device.popErrorScope();
+    const invalid = await gpu.device.popErrorScope();
+    if (oom) throw new MiStudioError('OUT_OF_MEMORY', `the GPU has no room for this SAE: ${oom.message}`, { field: 'dSae', hint: 'reduce dSae or batchSizeTokens' });
+    if (invalid) throw new MiStudioError('DEVICE_UNAVAILABLE', `the WGSL step kernels were rejected: ${invalid.message}`, { field: 'device' });
+    return runner;
+  }
+
+  private uniform(label: string, values: ArrayBufferView): GPUBuffer {
+    const buffer = uniformBuffer(this.device, label, values);
+    this.uniforms.push(buffer);
+    return buffer;
+  }
+
+  private array(name: string): GpuArray {
+    const a = this.arrays.get(name);
+    if (!a) throw new Error(`internal: no device array ${name}`);
+    return a;
+  }
+
+  private allocate(params: SaeParameters, moments: AdamMoments | undefined): void {
+    const { batch: B, dIn: d, dSae: S, k } = this.spec;
+    const make = (name: string, length: number, data?: Float32Array | Uint32Array) => this.arrays.set(name, createArray(this.device, length, name, data));
+    for (const s of parameterSpecs(this.spec.architecture)) {
+      const size = parameterShape(s, d, S).reduce((x, y) => x * y, 1);
+      const check = (label: string, data: Float32Array | undefined) => {
+        if (data && data.length !== size) throw new MiStudioError('SHAPE_MISMATCH', `${label} has ${data.length} values, expected ${size}`, { field: label });
+        return data;
+      };
+      if (!params[s.name]) throw new MiStudioError('INVALID_ARGUMENT', `parameter ${s.name} is missing`, { field: s.name });
+      make(s.name, size, check(s.name, params[s.name]));
+      make(`adam_m_${s.name}`, size, check(`adam_m_${s.name}`, moments?.m[s.name]));
+      make(`adam_v_${s.name}`, size, check(`adam_v_${s.name}`, moments?.v[s.name]));
+      make(`grad_${s.name}`, size);
+    }
+    make('x', B * d);
+    make('xc', B * d);
+    make('recon', B * d);
+    make('dR', B * d);
+    make('n', S);
+    make('rn', S);
+    make('fired', S);
+    make('zSum', S);
+    make('colVariance', d);
+    make('scalars', SLOT.count);
+    make('partials', PARTIAL_GROUPS * 6);
+    if (this.spec.architecture === 'standard') {
+      make('z', B * S);
+      make('dPre', B * S);
+    } else {
+      make('h', B * S);
+      make('denseA', B * S);
+      make('dPre', B * S);
+      make('idx', B * k);
+      make('vals', B * k);
+      make('a', B * k);
+      make('dPreK', B * k);
+      this.clears.push(this.array('denseA'), this.array('dPre'));
+    }
+  }
+
+  private kernels = new Map<string, ComputeKernel>();
+
+  private kernel(label: string, code: string): ComputeKernel {
+    let k = this.kernels.get(code);
+    if (!k) {
+      k = new ComputeKernel(this.device, label, code);
+      this.kernels.set(code, k);
+    }
+    return k;
+  }
+
+  private add(label: string, code: string, buffers: (GPUBuffer | string | undefined)[], grid: [number, number]): void {
+    const kernel = this.kernel(label, code);
+    const group = kernel.bind(buffers.map((b) => (typeof b === 'string' ? this.array(b).buffer : b)));
+    this.plan.push({ kernel, group, grid });
+  }
+
+  private gemm(label: string, shape: GemmShape, M: number, N: number, K: number, a: string, b: string, c: string, epilogue?: Epilogue, extra: (GPUBuffer | string)[] = []): void {
+    const threads = gemmThreads(this.capabilities.software);
+    const dims = this.uniform(`${label} dims`, new Uint32Array([M, N, K]));
+    this.add(label, gemmShader(shape, epilogue, threads), [dims, a, b, c, ...extra], gemmWorkgroups(M, N, threads));
+  }
+
+  /** scalars[slot] = scale · Σ (squares ? v² : v) over each array in `sources`. */
+  private total(label: string, sources: string[], slot: number, scale: number, squares: boolean): void {
+    const partial = partialSumShader(squares);
+    sources.forEach((name, i) => {
+      const p = this.uniform(`${label} ${name}`, new Uint32Array([this.array(name).length, i * PARTIAL_GROUPS]));
+      this.add(`${label} partial`, partial, [p, name, 'partials'], [PARTIAL_GROUPS, 1]);
+    });
+    this.sum(label, 'partials', sources.length * PARTIAL_GROUPS, slot, scale);
+  }
+
+  private sum(label: string, source: string, count: number, slot: number, scale: number): void {
+    const p = new ArrayBuffer(16);
+    new Uint32Array(p, 0, 2).set([count, slot]);
+    new Float32Array(p, 8, 1)[0] = scale;
+    this.add(`${label} sum`, SUM_PARTIALS, [this.uniform(`${label} sum`, new Uint8Array(p)), source, 'scalars'], [1, 1]);
+  }
+
+  private build(): void {
+    const { batch: B, dIn: d, dSae: S, k, adamBeta1, adamBeta2, adamEpsilon, gradientClipNorm } = this.spec;
+    const sizesData = new ArrayBuffer(32);
+    new Uint32Array(sizesData, 0, 4).set([B, d, S, this.spec.architecture === 'topk' ? k : 0]);
+    new Float32Array(sizesData, 16, 4).set([adamBeta1, adamBeta2, adamEpsilon, gradientClipNorm]);
+    const sizes = this.uniform('sizes', new Uint8Array(sizesData));
+    const perElement = (n: number) => workgroupGrid(n, WG);
+    const perRow = workgroupGrid(B, 1);
+
+    this.add('centre', CENTRE, [sizes, 'x', 'b_dec', 'xc'], perElement(B * d));
+    this.add('row norms', ROW_NORMS, [sizes, 'W_dec', 'n', 'rn'], perElement(S));
+    const bias = `@group(0) @binding(4) var<storage, read> bias: array<f32>;`;
+    if (this.spec.architecture === 'standard') {
+      this.gemm('encode', { transA: false, transB: true }, B, S, d, 'xc', 'W_encT', 'z', { bindings: bias, body: 'return max(acc + bias[col], 0.0);' }, ['b_enc']);
+      this.gemm('decode', { transA: false, transB: false }, B, d, S, 'z', 'W_dec', 'recon', { bindings: bias, body: 'return acc + bias[col];' }, ['b_dec']);
+      this.add('residual', RESIDUAL, [sizes, 'x', 'recon', 'dR'], perElement(B * d));
+      this.total('mse', ['recon'], SLOT.mse, 1 / B, true);
+      this.add('latent sums', columnSumShader(true), [this.uniform('z cols', new Uint32Array([B, S])), 'z', 'zSum', 'fired'], perElement(S));
+      this.add('latent totals', LATENT_TOTALS, [sizes, 'zSum', 'fired', 'n', 'scalars'], [1, 1]);
+      const dPreEpilogue: Epilogue = {
+        bindings: `${STEP_STRUCT}\n@group(0) @binding(4) var<storage, read> z: array<f32>;\n@group(0) @binding(5) var<storage, read> n: array<f32>;\n@group(0) @binding(6) var<uniform> st: Step;`,
+        body: 'if (z[row * dims.N + col] > 0.0) { return acc + n[col] * (st.coefficient / f32(dims.M)); }\n  return 0.0;',
+      };
+      this.gemm('dpre', { transA: false, transB: true }, B, S, d, 'dR', 'W_dec', 'dPre', dPreEpilogue, ['z', 'n', this.stepUniform]);
+      const normGrad: Epilogue = {
+        bindings: `${STEP_STRUCT}\n@group(0) @binding(4) var<storage, read> zSum: array<f32>;\n@group(0) @binding(5) var<storage, read> n: array<f32>;\n@group(0) @binding(6) var<storage, read> w: array<f32>;\n@group(0) @binding(7) var<uniform> st: Step;`,
+        body: 'return acc + zSum[row] / n[row] * (st.coefficient / f32(dims.K)) * w[row * dims.N + col];',
+      };
+      this.gemm('grad W_dec', { transA: true, transB: false }, S, d, B, 'z', 'dR', 'grad_W_dec', normGrad, ['zSum', 'n', 'W_dec', this.stepUniform]);
+    } else {
+      const encode: Epilogue = this.spec.rescaleActsByDecoderNorm
+        ? { bindings: `${bias}\n@group(0) @binding(5) var<storage, read> n: array<f32>;`, body: 'return (acc + bias[col]) * n[col];' }
+        : { bindings: bias, body: 'return acc + bias[col];' };
+      this.gemm('encode', { transA: false, transB: true }, B, S, d, 'xc', 'W_encT', 'h', encode, this.spec.rescaleActsByDecoderNorm ? ['b_enc', 'n'] : ['b_enc']);
+      this.add('topk select', topkSelectShader(this.spec.rescaleActsByDecoderNorm), [sizes, 'h', this.spec.rescaleActsByDecoderNorm ? 'rn' : undefined, 'idx', 'vals', 'a'], perRow);
+      this.add('sparse decode', sparseDecodeShader(true), [sizes, 'idx', 'a', 'W_dec', 'b_dec', 'recon'], perRow);
+      this.add('residual', RESIDUAL, [sizes, 'x', 'recon', 'dR'], perElement(B * d));
+      this.total('mse', ['recon'], SLOT.mse, 1 / B, true);
+      this.add('sparse grad', SPARSE_GRAD, [sizes, 'idx', 'vals', 'W_dec', 'dR', 'dPreK'], perRow);
+      this.add('scatter', SCATTER, [sizes, 'idx', 'a', 'dPreK', 'denseA', 'dPre'], perElement(B * k));
+      this.add('topk totals', TOPK_TOTALS, [sizes, 'vals', 'scalars'], [1, 1]);
+      this.add('fired', columnSumShader(true), [this.uniform('A cols', new Uint32Array([B, S])), 'denseA', 'zSum', 'fired'], perElement(S));
+      this.gemm('grad W_dec', { transA: true, transB: false }, S, d, B, 'denseA', 'dR', 'grad_W_dec');
+    }
+    this.gemm('grad W_encT', { transA: true, transB: false }, S, d, B, 'dPre', 'xc', 'grad_W_encT');
+    this.add('grad b_enc', columnSumShader(false), [this.uniform('dPre cols', new Uint32Array([B, S])), 'dPre', 'grad_b_enc'], perElement(S));
+    this.add('grad b_dec', B_DEC_GRAD, [sizes, 'dR', 'grad_b_enc', 'W_encT', 'grad_b_dec'], perElement(d));
+    this.add('variance', COLUMN_VARIANCE, [sizes, 'x', 'colVariance'], perElement(d));
+    this.sum('variance', 'colVariance', d, SLOT.totalVariance, 1 / B);
+    this.total('grad norm', this.names.map((n) => `grad_${n}`), SLOT.gradNormSquared, 1, true);
+    this.add('finalize', FINALIZE, [sizes, this.stepUniform, 'scalars'], [1, 1]);
+    for (const name of this.names) {
+      const n = this.array(name).length;
+      this.add(`adam ${name}`, ADAM, [sizes, this.stepUniform, this.uniform(`adam ${name}`, new Uint32Array([n])), 'scalars', `grad_${name}`, name, `adam_m_${name}`, `adam_v_${name}`], perElement(n));
+    }
+  }
+
+  async step(inputs: StepInputs): Promise<StepMetrics> {
+    const { batch, dIn } = this.spec;
+    if (inputs.x.length !== batch * dIn) throw new MiStudioError('SHAPE_MISMATCH', `batch has ${inputs.x.length} values, expected [${batch}, ${dIn}]`, { field: 'x' });
+    if (inputs.aux && inputs.aux.deadIndices.length > 0) throw new MiStudioError('UNSUPPORTED', 'the AuxK loss has no WGSL kernels yet', { field: 'auxKCoefficient', hint: 'set auxKCoefficient to 0, or train through the onnxruntime graph' });
+    writeArray(this.device, this.array('x'), inputs.x);
+    this.device.queue.writeBuffer(this.stepUniform, 0, new Float32Array([inputs.coefficient, inputs.stepSize, inputs.biasCorrection2Sqrt, 0]));
+    const encoder = this.device.createCommandEncoder({ label: 'sae step' });
+    for (const a of this.clears) encoder.clearBuffer(a.buffer);
+    const pass = encoder.beginComputePass({ label: 'sae step' });
+    for (const d of this.plan) d.kernel.dispatch(pass, d.group, d.grid[0], d.grid[1]);
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+
+    const gradients = this.spec.exposeGradients ? this.names.map((n) => this.array(`grad_${n}`)) : [];
+    const [scalarBytes, firedBytes, ...gradBytes] = await readArrays(this.device, [this.array('scalars'), this.array('fired'), ...gradients]);
+    const s = new Float32Array(scalarBytes);
+    const metrics = {
+      loss: s[SLOT.loss], mseLoss: s[SLOT.mse], sparsityLoss: s[SLOT.sparsity], auxLoss: s[SLOT.aux], l0: s[SLOT.l0], l1: s[SLOT.l1],
+      totalVariance: s[SLOT.totalVariance], gradNorm: s[SLOT.gradNorm],
+      firedCount: new Float32Array(firedBytes),
+      committed: s[SLOT.committed] === 1,
+    } as StepMetrics;
+    if (gradients.length) metrics.gradients = Object.fromEntries(this.names.map((n, i) => [n, new Float32Array(gradBytes[i])]));
+    return metrics;
+  }
+
+  async parameters(): Promise<SaeParameters> {
+    return this.read(this.names, '');
+  }
+
+  async moments(): Promise<AdamMoments> {
+    return { m: await this.read(this.names, 'adam_m_'), v: await this.read(this.names, 'adam_v_') };
+  }
+
+  private async read(names: string[], prefix: string): Promise<SaeParameters> {
+    const bytes = await readArrays(this.device, names.map((n) => this.array(prefix + n)));
+    return Object.fromEntries(names.map((n, i) => [n, new Float32Array(bytes[i])]));
+  }
+
+  async release(): Promise<void> {
+    for (const a of this.arrays.values()) a.buffer.destroy();
+    this.arrays.clear();
+    for (const u of this.uniforms) u.destroy();
+    this.uniforms.length = 0;
+  }
+}

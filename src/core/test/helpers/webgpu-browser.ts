@@ -1,0 +1,59 @@
+/**
+ * Runs the WGSL kernels where CI can: headless Debian chromium, whose WebGPU adapter is SwiftShader
+ * (Vulkan on the CPU). Dawn in Node also finds SwiftShader, but faults there on workgroup barriers;
+ * Chromium runs the same WGSL reliably. The page bundle is webgpu-page.ts.
+ */
+import http from 'node:http';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+const CHROMIUM = '/usr/bin/chromium';
+const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'webgpu-page.ts');
+
+export interface WebGpuPage {
+  page: Page;
+  close(): Promise<void>;
+}
+
+export async function openWebGpuPage(): Promise<WebGpuPage> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (scripts/setup.sh --test does)`);
+  const bundle = await build({ entryPoints: [entry], bundle: true, format: 'iife', platform: 'browser', write: false, logLevel: 'silent' });
+  const script = bundle.outputFiles[0].text;
+  // WebGPU needs a secure context: a page from localhost is one, about:blank and data: URLs are not.
+  const server = http.createServer((req, res) => {
+    if (req.url === '/page.js') {
+      res.setHeader('content-type', 'text/javascript');
+      res.end(script);
+    } else {
+      res.setHeader('content-type', 'text/html');
+      res.end('<!doctype html><script src="/page.js"></script>');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan'],
+    });
+    const page = await browser.newPage();
+    const { port } = server.address() as { port: number };
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForFunction(() => 'mistudioGpu' in globalThis);
+    const opened = browser;
+    return {
+      page,
+      async close() {
+        await opened.close();
+        server.close();
+      },
+    };
+  } catch (cause) {
+    await browser?.close();
+    server.close();
+    throw cause;
+  }
+}
