@@ -4,8 +4,8 @@
  * the metric block and the per-latent fire counts. The arithmetic is step-graph.ts's (grad-*.ts),
  * kernel by kernel; the CPU graph is the reference it is tested against.
  *
- * Covered: standard and topk (k ≤ 256, sparse decode) without AuxK. Other architectures, and topk
- * steps with dead latents to revive, stay on the onnxruntime graph (see `wgslStepSupport`).
+ * Covered: standard, and topk with sparse decode and AuxK. Other architectures stay on the
+ * onnxruntime graph (see `wgslStepSupport`).
  */
 import { MiStudioError } from '../errors.js';
 import type { GpuCapabilities } from '../gpu/capabilities.js';
@@ -14,7 +14,7 @@ import { ComputeKernel, uniformBuffer, workgroupGrid } from '../gpu/compute.js';
 import { gemmShader, gemmThreads, gemmWorkgroups, type Epilogue, type GemmShape } from '../gpu/kernels/gemm.js';
 import { columnSumShader, partialSumShader, PARTIAL_GROUPS, SUM_PARTIALS, WG } from '../gpu/kernels/reductions.js';
 import { ADAM, B_DEC_GRAD, CENTRE, COLUMN_VARIANCE, FINALIZE, LATENT_TOTALS, RESIDUAL, ROW_NORMS, SLOT, STEP_STRUCT } from '../gpu/kernels/sae-step.js';
-import { MAX_TOPK, SCATTER, sparseDecodeShader, SPARSE_GRAD, topkSelectShader, TOPK_TOTALS } from '../gpu/kernels/topk.js';
+import { AUX_ERROR, AUX_SCATTER, MAX_TOPK, SCATTER, sparseDecodeShader, sparseGradShader, topkSelectShader, TOPK_TOTALS } from '../gpu/kernels/topk.js';
 import { parameterShape, parameterSpecs, type SaeParameters } from './parameters.js';
 import type { StepGraphSpec } from './step-graph.js';
 import type { AdamMoments, StepInputs, StepMetrics, TrainingStepRunner } from './step-runner.js';
@@ -22,36 +22,47 @@ import type { AdamMoments, StepInputs, StepMetrics, TrainingStepRunner } from '.
 export type WgslStepSpec = Omit<StepGraphSpec, 'withAux'>;
 
 /** Why this spec cannot run on the WGSL kernels, or undefined when it can. */
-export function wgslStepSupport(spec: WgslStepSpec, auxKCoefficient: number): string | undefined {
+export function wgslStepSupport(spec: WgslStepSpec): string | undefined {
   if (spec.architecture !== 'standard' && spec.architecture !== 'topk') return `the ${spec.architecture} architecture has no WGSL kernels yet`;
   if (spec.architecture === 'topk') {
     if (spec.k > MAX_TOPK) return `topk with k = ${spec.k} exceeds the selection kernel's ${MAX_TOPK}`;
-    if (auxKCoefficient > 0) return 'the AuxK loss has no WGSL kernels yet';
+    if (auxKMax(spec) > MAX_TOPK) return `AuxK keeps up to d/2 = ${auxKMax(spec)} latents a row, more than the selection kernel's ${MAX_TOPK}`;
   }
   return undefined;
+}
+
+/** The most latents AuxK keeps a row: k_aux = min(d/2, dead) (trainer.ts). */
+function auxKMax(spec: WgslStepSpec): number {
+  return Math.min(Math.floor(spec.dIn / 2), spec.dSae);
 }
 
 interface Dispatch {
   kernel: ComputeKernel;
   group: GPUBindGroup;
   grid: [number, number];
+  /** Part of the AuxK pass: dispatched only in steps with dead latents. */
+  aux: boolean;
 }
 
 export class WgslSaeStepRunner implements TrainingStepRunner {
   private readonly arrays = new Map<string, GpuArray>();
   private readonly plan: Dispatch[] = [];
-  private readonly clears: GpuArray[] = [];
+  private readonly clears: { array: GpuArray; aux: boolean }[] = [];
   private readonly uniforms: GPUBuffer[] = [];
   private readonly stepUniform: GPUBuffer;
+  private readonly auxUniform: GPUBuffer;
+  /** Whether dispatches being added belong to the AuxK pass. */
+  private building: 'main' | 'aux' = 'main';
   private readonly names: string[];
 
   private constructor(readonly spec: WgslStepSpec, private readonly device: GPUDevice, private readonly capabilities: GpuCapabilities) {
     this.names = parameterSpecs(spec.architecture).map((s) => s.name);
     this.stepUniform = this.uniform('step scalars', new Float32Array(4));
+    this.auxUniform = this.uniform('aux sizes', new Uint32Array(4));
   }
 
   static async create(spec: WgslStepSpec, params: SaeParameters, moments: AdamMoments | undefined, gpu: { device: GPUDevice; capabilities: GpuCapabilities }): Promise<WgslSaeStepRunner> {
-    const reason = wgslStepSupport(spec, 0);
+    const reason = wgslStepSupport(spec);
     if (reason) throw new MiStudioError('UNSUPPORTED', reason, { field: 'architecture', hint: 'train on device "cpu", or on "webgpu" through the onnxruntime graph' });
     const runner = new WgslSaeStepRunner(spec, gpu.device, gpu.capabilities);
     gpu.device.pushErrorScope('validation');
@@ -114,7 +125,16 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
       make('vals', B * k);
       make('a', B * k);
       make('dPreK', B * k);
-      this.clears.push(this.array('denseA'), this.array('dPre'));
+      const kAux = auxKMax(this.spec);
+      make('dead', S);
+      make('auxIdx', B * kAux);
+      make('auxVals', B * kAux);
+      make('auxCoef', B * kAux);
+      make('dA', B * kAux);
+      make('auxErr', B * d);
+      make('dRa', B * d);
+      make('denseAux', B * S);
+      this.clears.push({ array: this.array('denseA'), aux: false }, { array: this.array('dPre'), aux: false }, { array: this.array('denseAux'), aux: true });
     }
   }
 
@@ -132,7 +152,7 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
   private add(label: string, code: string, buffers: (GPUBuffer | string | undefined)[], grid: [number, number]): void {
     const kernel = this.kernel(label, code);
     const group = kernel.bind(buffers.map((b) => (typeof b === 'string' ? this.array(b).buffer : b)));
-    this.plan.push({ kernel, group, grid });
+    this.plan.push({ kernel, group, grid, aux: this.building === 'aux' });
   }
 
   private gemm(label: string, shape: GemmShape, M: number, N: number, K: number, a: string, b: string, c: string, epilogue?: Epilogue, extra: (GPUBuffer | string)[] = []): void {
@@ -192,15 +212,29 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
         ? { bindings: `${bias}\n@group(0) @binding(5) var<storage, read> n: array<f32>;`, body: 'return (acc + bias[col]) * n[col];' }
         : { bindings: bias, body: 'return acc + bias[col];' };
       this.gemm('encode', { transA: false, transB: true }, B, S, d, 'xc', 'W_encT', 'h', encode, this.spec.rescaleActsByDecoderNorm ? ['b_enc', 'n'] : ['b_enc']);
-      this.add('topk select', topkSelectShader(this.spec.rescaleActsByDecoderNorm), [sizes, 'h', this.spec.rescaleActsByDecoderNorm ? 'rn' : undefined, 'idx', 'vals', 'a'], perRow);
-      this.add('sparse decode', sparseDecodeShader(true), [sizes, 'idx', 'a', 'W_dec', 'b_dec', 'recon'], perRow);
+      const rn = this.spec.rescaleActsByDecoderNorm ? 'rn' : undefined;
+      this.add('topk select', topkSelectShader({ rescale: !!rn, mode: 'main', maxK: k }), [sizes, 'h', rn, 'idx', 'vals', 'a'], perRow);
+      this.add('sparse decode', sparseDecodeShader('main'), [sizes, 'idx', 'a', 'W_dec', 'b_dec', 'recon'], perRow);
       this.add('residual', RESIDUAL, [sizes, 'x', 'recon', 'dR'], perElement(B * d));
       this.total('mse', ['recon'], SLOT.mse, 1 / B, true);
-      this.add('sparse grad', SPARSE_GRAD, [sizes, 'idx', 'vals', 'W_dec', 'dR', 'dPreK'], perRow);
+      this.add('sparse grad', sparseGradShader('main'), [sizes, 'idx', 'vals', 'W_dec', 'dR', 'dPreK'], perRow);
       this.add('scatter', SCATTER, [sizes, 'idx', 'a', 'dPreK', 'denseA', 'dPre'], perElement(B * k));
       this.add('topk totals', TOPK_TOTALS, [sizes, 'vals', 'scalars'], [1, 1]);
       this.add('fired', columnSumShader(true), [this.uniform('A cols', new Uint32Array([B, S])), 'denseA', 'zSum', 'fired'], perElement(S));
       this.gemm('grad W_dec', { transA: true, transB: false }, S, d, B, 'denseA', 'dR', 'grad_W_dec');
+      // AuxK (grad-topk.ts addAuxK): the dead latents' top k_aux scores reconstruct the detached
+      // residual; its gradients land in the dead rows of W_dec, W_encT and b_enc.
+      this.building = 'aux';
+      const kAux = auxKMax(this.spec);
+      const aux = this.auxUniform;
+      this.add('aux select', topkSelectShader({ rescale: !!rn, mode: 'aux', maxK: kAux }), [sizes, 'h', rn, 'auxIdx', 'auxVals', 'auxCoef', aux, 'dead'], perRow);
+      this.add('aux decode', sparseDecodeShader('aux'), [sizes, 'auxIdx', 'auxCoef', 'W_dec', undefined, 'auxErr', aux], perRow);
+      this.add('aux error', AUX_ERROR, [sizes, aux, 'recon', 'auxErr', 'dRa'], perElement(B * d));
+      this.total('aux', ['auxErr'], SLOT.aux, 1 / B, true);
+      this.add('aux grad', sparseGradShader('aux'), [sizes, 'auxIdx', undefined, 'W_dec', 'dRa', 'dA', aux], perRow);
+      this.add('aux scatter', AUX_SCATTER, [sizes, aux, 'auxIdx', 'auxCoef', 'dA', 'denseAux', 'dPre'], perElement(B * kAux));
+      this.gemm('aux grad W_dec', { transA: true, transB: false }, S, d, B, 'denseAux', 'dRa', 'grad_W_dec', { body: 'return acc + c[row * dims.N + col];' });
+      this.building = 'main';
     }
     this.gemm('grad W_encT', { transA: true, transB: false }, S, d, B, 'dPre', 'xc', 'grad_W_encT');
     this.add('grad b_enc', columnSumShader(false), [this.uniform('dPre cols', new Uint32Array([B, S])), 'dPre', 'grad_b_enc'], perElement(S));
@@ -208,7 +242,7 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
     this.add('variance', COLUMN_VARIANCE, [sizes, 'x', 'colVariance'], perElement(d));
     this.sum('variance', 'colVariance', d, SLOT.totalVariance, 1 / B);
     this.total('grad norm', this.names.map((n) => `grad_${n}`), SLOT.gradNormSquared, 1, true);
-    this.add('finalize', FINALIZE, [sizes, this.stepUniform, 'scalars'], [1, 1]);
+    this.add('finalize', FINALIZE, [sizes, this.stepUniform, 'scalars', this.auxUniform], [1, 1]);
     for (const name of this.names) {
       const n = this.array(name).length;
       this.add(`adam ${name}`, ADAM, [sizes, this.stepUniform, this.uniform(`adam ${name}`, new Uint32Array([n])), 'scalars', `grad_${name}`, name, `adam_m_${name}`, `adam_v_${name}`], perElement(n));
@@ -218,13 +252,22 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
   async step(inputs: StepInputs): Promise<StepMetrics> {
     const { batch, dIn } = this.spec;
     if (inputs.x.length !== batch * dIn) throw new MiStudioError('SHAPE_MISMATCH', `batch has ${inputs.x.length} values, expected [${batch}, ${dIn}]`, { field: 'x' });
-    if (inputs.aux && inputs.aux.deadIndices.length > 0) throw new MiStudioError('UNSUPPORTED', 'the AuxK loss has no WGSL kernels yet', { field: 'auxKCoefficient', hint: 'set auxKCoefficient to 0, or train through the onnxruntime graph' });
+    const withAux = this.spec.architecture === 'topk' && !!inputs.aux && inputs.aux.deadIndices.length > 0;
+    const auxBlock = new ArrayBuffer(16);
+    if (withAux) {
+      const { deadIndices, kAux, auxScale } = inputs.aux!;
+      if (kAux < 1 || kAux > Math.min(deadIndices.length, auxKMax(this.spec))) throw new MiStudioError('INVALID_ARGUMENT', `kAux ${kAux} must be in [1, min(${deadIndices.length} dead, ${auxKMax(this.spec)})]`, { field: 'kAux' });
+      writeArray(this.device, this.array('dead'), Uint32Array.from(deadIndices));
+      new Uint32Array(auxBlock, 0, 2).set([deadIndices.length, kAux]);
+      new Float32Array(auxBlock, 8, 1)[0] = auxScale;
+    }
+    this.device.queue.writeBuffer(this.auxUniform, 0, auxBlock);
     writeArray(this.device, this.array('x'), inputs.x);
     this.device.queue.writeBuffer(this.stepUniform, 0, new Float32Array([inputs.coefficient, inputs.stepSize, inputs.biasCorrection2Sqrt, 0]));
     const encoder = this.device.createCommandEncoder({ label: 'sae step' });
-    for (const a of this.clears) encoder.clearBuffer(a.buffer);
+    for (const c of this.clears) if (withAux || !c.aux) encoder.clearBuffer(c.array.buffer);
     const pass = encoder.beginComputePass({ label: 'sae step' });
-    for (const d of this.plan) d.kernel.dispatch(pass, d.group, d.grid[0], d.grid[1]);
+    for (const d of this.plan) if (withAux || !d.aux) d.kernel.dispatch(pass, d.group, d.grid[0], d.grid[1]);
     pass.end();
     this.device.queue.submit([encoder.finish()]);
 

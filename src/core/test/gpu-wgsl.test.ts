@@ -64,7 +64,13 @@ function initialParameters(spec: WgslStepSpec, seed: number): Record<string, num
   return { W_encT: randoms(S * d, rand, 0.3), b_enc: randoms(S, rand, 0.05), W_dec: randoms(S * d, rand, 0.3), b_dec: randoms(d, rand, 0.1) };
 }
 
-async function compareTraining(spec: WgslStepSpec) {
+/** AuxK inputs as the trainer makes them: k_aux = min(d/2, dead), scale = c · min(dead / (d/2), 1). */
+function auxInputs(spec: WgslStepSpec, dead: number[]) {
+  const half = Math.floor(spec.dIn / 2);
+  return { deadIndices: dead, kAux: Math.min(half, dead.length), auxScale: 1 * Math.min(dead.length / half, 1) };
+}
+
+async function compareTraining(spec: WgslStepSpec, dead: (number[] | undefined)[] = []) {
   const params = initialParameters(spec, 11);
   const rand = new Rng(5);
   const steps = [1, 2, 3].map((t) => ({
@@ -72,6 +78,7 @@ async function compareTraining(spec: WgslStepSpec) {
     coefficient: 0.5,
     stepSize: 1e-2 / (1 - 0.9 ** t),
     biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** t),
+    ...(dead[t - 1] ? { aux: auxInputs(spec, dead[t - 1]!) } : {}),
   }));
   const gpuRun = await gpu.page.evaluate((c) => (globalThis as any).mistudioGpu.train(c), { spec, params, steps });
   expect(gpuRun.software).toBe(true);
@@ -81,7 +88,7 @@ async function compareTraining(spec: WgslStepSpec) {
       const want = await cpu.step({ ...steps[i], x: Float32Array.from(steps[i].x) });
       const got = gpuRun.metrics[i];
       expect(got.committed).toBe(true);
-      for (const name of ['loss', 'mseLoss', 'sparsityLoss', 'l0', 'l1', 'totalVariance', 'gradNorm'] as const) {
+      for (const name of ['loss', 'mseLoss', 'sparsityLoss', 'auxLoss', 'l0', 'l1', 'totalVariance', 'gradNorm'] as const) {
         expect(got[name], `step ${i + 1} ${name}`).toBeCloseTo(want[name], 4);
       }
       expect(got.firedCount, `step ${i + 1} firedCount`).toEqual(Array.from(want.firedCount));
@@ -113,5 +120,30 @@ describe('WGSL SAE training step', () => {
 
   it('topk without rescaling, k not dividing the sizes: three steps equal the CPU graph', async () => {
     await compareTraining(stepSpec('topk', { rescaleActsByDecoderNorm: false, k: 7, dSae: 130, batch: 33 }));
+  }, 60_000);
+
+  it('a batch with a NaN is not committed: parameters and moments stay as they were', async () => {
+    const spec = stepSpec('standard');
+    const params = initialParameters(spec, 3);
+    const x = randoms(spec.batch * spec.dIn, new Rng(9));
+    x[17] = NaN;
+    const run = await gpu.page.evaluate((c) => (globalThis as any).mistudioGpu.train(c), { spec, params, steps: [{ x, coefficient: 0.5, stepSize: 1e-2, biasCorrection2Sqrt: Math.sqrt(1 - 0.999) }] });
+    expect(run.metrics[0].committed).toBe(false);
+    for (const name of Object.keys(params)) {
+      expect(run.params[name], name).toEqual(Array.from(Float32Array.from(params[name])));
+      expect(run.moments[name].every((v: number) => v === 0), `adam m ${name}`).toBe(true);
+    }
+  }, 60_000);
+
+  it('topk with AuxK: steps with many, no, and few dead latents equal the CPU graph', async () => {
+    const spec = stepSpec('topk');
+    // 30 dead (k_aux = d/2 = 12, full scale), none, then 5 (k_aux = 5, scale 5/12). Dead latents may
+    // also be active in the main selection; the gradients then add.
+    const many = Array.from({ length: 30 }, (_, i) => i * 3);
+    await compareTraining(spec, [many, undefined, [2, 17, 40, 41, 95]]);
+  }, 60_000);
+
+  it('topk with AuxK and no rescaling equals the CPU graph', async () => {
+    await compareTraining(stepSpec('topk', { rescaleActsByDecoderNorm: false, k: 7, dSae: 130, batch: 33 }), [[0, 5, 9, 64, 129], [1, 2, 3]]);
   }, 60_000);
 });

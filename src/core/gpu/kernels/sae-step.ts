@@ -26,6 +26,8 @@ export const SLOT = {
 
 /** Sizes every step kernel reads; one uniform buffer per runner. */
 export const SIZES_STRUCT = /* wgsl */ `struct Sizes { B: u32, d: u32, S: u32, k: u32, beta1: f32, beta2: f32, eps: f32, clipNorm: f32 }`;
+/** The AuxK pass's sizes, rewritten each step: n dead latents, k kept per row, the loss scale. */
+export const AUX_STRUCT = /* wgsl */ `struct Aux { n: u32, k: u32, scale: f32, pad: u32 }`;
 /** The per-step scalars, written before each submission. */
 export const STEP_STRUCT = /* wgsl */ `struct Step { coefficient: f32, stepSize: f32, bc2Sqrt: f32, pad: f32 }`;
 
@@ -149,14 +151,17 @@ ${ENTRY} {
 /**
  * One invocation: the loss, the gradient norm, SAELens' clip factor min(max/(‖g‖+1e-6), 1), and
  * whether the step may be committed (loss and norm finite). Finiteness is read from the exponent
- * bits: compilers may fold NaN comparisons away.
+ * bits: compilers may fold NaN comparisons away. The AuxK slot holds Σ err² / B when this step ran
+ * AuxK (aux.n > 0) and is scaled here; otherwise it is stale and reads as 0.
  */
 export const FINALIZE = /* wgsl */ `
 ${SIZES_STRUCT}
 ${STEP_STRUCT}
+${AUX_STRUCT}
 @group(0) @binding(0) var<uniform> sz: Sizes;
 @group(0) @binding(1) var<uniform> st: Step;
 @group(0) @binding(2) var<storage, read_write> scalars: array<f32>;
+@group(0) @binding(3) var<uniform> aux: Aux;
 fn finite(v: f32) -> bool { return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u; }
 @compute @workgroup_size(1)
 fn main() {
@@ -164,6 +169,7 @@ fn main() {
   scalars[${SLOT.sparsity}] = st.coefficient / B * scalars[${SLOT.weightedL1}];
   scalars[${SLOT.l0}] = scalars[${SLOT.l0}] / B;
   scalars[${SLOT.l1}] = scalars[${SLOT.l1}] / B;
+  scalars[${SLOT.aux}] = select(0.0, scalars[${SLOT.aux}] * aux.scale, aux.n > 0u);
   let loss = scalars[${SLOT.mse}] + scalars[${SLOT.sparsity}] + scalars[${SLOT.aux}];
   scalars[${SLOT.loss}] = loss;
   let norm = sqrt(scalars[${SLOT.gradNormSquared}]);

@@ -52,7 +52,7 @@ async function gemm(c: GemmCase): Promise<number[]> {
 export interface TrainCase {
   spec: WgslStepSpec;
   params: Record<string, number[]>;
-  steps: (Omit<StepInputs, 'x' | 'aux'> & { x: number[] })[];
+  steps: (Omit<StepInputs, 'x'> & { x: number[] })[];
 }
 
 async function train(c: TrainCase) {
