@@ -29,10 +29,12 @@ mark() { echo "$2" > "$STAMPS/$1"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
 
 # --- system packages ---------------------------------------------------------------------------
-if [ "$MODE" != studio ] && [ ! -x /usr/bin/chromium ]; then
-  log "installing Debian chromium for browser tests"
+# chromium: browser tests, and its SwiftShader is the Vulkan driver the WGSL kernel tests run on;
+# libvulkan1: the Vulkan loader Dawn (npm webgpu) opens.
+if [ "$MODE" != studio ] && { [ ! -x /usr/bin/chromium ] || ! ldconfig -p | grep -q 'libvulkan.so.1 '; }; then
+  log "installing Debian chromium and libvulkan1 for browser and WebGPU tests"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libvulkan1 >/dev/null
 fi
 
 # --- npm dependencies --------------------------------------------------------------------------

@@ -7,5 +7,6 @@ export * from './datasets/index.js';
 export * from './sae/index.js';
 export * from './jobs/index.js';
 export * as monitor from './monitor/index.js';
+export * as gpu from './gpu/index.js';
 export * from './models/index.js';
 export * from './analysis/index.js';

@@ -16,6 +16,7 @@ export interface CommandModule {
 const GROUPS: Record<string, () => Promise<CommandModule>> = {
   activations: () => import('./activations-command.js'),
   datasets: () => import('./datasets-command.js'),
+  gpu: () => import('./gpu-command.js'),
   models: () => import('./models-command.js'),
   monitor: () => import('./monitor-command.js'),
   train: () => import('./train-command.js'),

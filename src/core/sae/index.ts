@@ -1,7 +1,8 @@
 export { resolveTrainingConfig, totalSteps, TRAINING_CONFIG_KEYS, batchTopKCount, ARCHITECTURES, type Architecture, type TrainingConfig, type TrainingConfigInput, type LrScheduler, type BDecInit, type ActivationNormalization } from './config.js';
 export { InMemoryActivationSource, SyntheticDictionarySource, type ActivationSource, type SourcePosition, type SyntheticDictionaryOptions } from './activation-source.js';
 export { trainSae, resumeTraining, prepareTraining, prepareResume, runPreparedTraining, readRunConfig, openRunTracker, RUN_CONFIG_FILE, JOB_RECORD_FILE, SAE_DIR, type TrainerOptions, type TrainingMetrics, type TrainingResult, type TrainingJob, type TrainingControl, type PreparedTraining, type ProgressScope, type RunHistoryOptions } from './trainer.js';
-export { SaeStepRunner, type StepInputs, type StepMetrics, type AdamMoments, type StepRunnerOptions } from './step-runner.js';
+export { SaeStepRunner, type StepInputs, type StepMetrics, type AdamMoments, type StepRunnerOptions, type TrainingStepRunner } from './step-runner.js';
+export { WgslSaeStepRunner, wgslStepSupport, type WgslStepSpec } from './wgsl-step-runner.js';
 export { buildStepGraph, stepGraphKey, type StepGraphSpec } from './step-graph.js';
 export { parameterSpecs, parameterShape, type ParameterSpec, type SaeParameters } from './parameters.js';
 export { initialParameters, geometricMedian, rowMean } from './init.js';

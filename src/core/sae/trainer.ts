@@ -31,7 +31,9 @@ import { assertFitsInMemory, describeMemoryEstimate, isOutOfMemoryError, measure
 import { parameterShape, parameterSpecs } from './parameters.js';
 import { modelFromTraining, type SaeModel } from './sae-model.js';
 import { saveSaeLens } from './saelens-format.js';
-import { SaeStepRunner, type AdamMoments } from './step-runner.js';
+import { SaeStepRunner, type AdamMoments, type TrainingStepRunner } from './step-runner.js';
+import { WgslSaeStepRunner, wgslStepSupport } from './wgsl-step-runner.js';
+import { acquireGpu } from '../gpu/dawn-device.js';
 import { JOB_RECORD_FILE, RUN_CONFIG_FILE, SAE_DIR } from './run-files.js';
 import { RunTracker, TrainingRunsTable } from './run-history.js';
 import type { Catalog } from '../catalog/catalog.js';
@@ -115,7 +117,7 @@ export interface RunHistoryOptions {
 /** A prepared run: everything validated, state initialised or restored, the runner built. */
 export interface PreparedTraining {
   cfg: TrainingConfig;
-  runner: SaeStepRunner;
+  runner: TrainingStepRunner;
   stats: FeatureStatistics;
   state: CheckpointState;
   memory: MemoryEstimate;
@@ -270,20 +272,26 @@ async function prepareFresh(cfg: TrainingConfig, options: TrainerOptions): Promi
   return { cfg, runner, stats, state, memory };
 }
 
-async function createRunner(cfg: TrainingConfig, options: TrainerOptions, params: Record<string, Float32Array>, moments: AdamMoments | undefined, batchRows: number): Promise<SaeStepRunner> {
+/**
+ * On webgpu the step runs on the WGSL kernels when they cover the architecture (wgsl-step-runner.ts),
+ * else as the onnxruntime graph on its WebGPU provider; MISTUDIO_WEBGPU_STEP=graph forces the graph.
+ */
+async function createRunner(cfg: TrainingConfig, options: TrainerOptions, params: Record<string, Float32Array>, moments: AdamMoments | undefined, batchRows: number): Promise<TrainingStepRunner> {
   const device = await resolveDevice(cfg.device);
-  return SaeStepRunner.create(
-    {
-      architecture: cfg.architecture, dIn: cfg.dIn, dSae: cfg.dSae, batch: batchRows, k: cfg.k,
-      rescaleActsByDecoderNorm: cfg.rescaleActsByDecoderNorm, jumpreluBandwidth: cfg.jumpreluBandwidth,
-      adamBeta1: cfg.adamBeta1, adamBeta2: cfg.adamBeta2, adamEpsilon: cfg.adamEpsilon, gradientClipNorm: cfg.gradientClipNorm,
-      sparse: cfg.architecture === 'topk' && options.sparse !== false, exposeGradients: false,
-    },
-    params, moments, { device, intraOpNumThreads: options.intraOpNumThreads },
-  );
+  const spec = {
+    architecture: cfg.architecture, dIn: cfg.dIn, dSae: cfg.dSae, batch: batchRows, k: cfg.k,
+    rescaleActsByDecoderNorm: cfg.rescaleActsByDecoderNorm, jumpreluBandwidth: cfg.jumpreluBandwidth,
+    adamBeta1: cfg.adamBeta1, adamBeta2: cfg.adamBeta2, adamEpsilon: cfg.adamEpsilon, gradientClipNorm: cfg.gradientClipNorm,
+    sparse: cfg.architecture === 'topk' && options.sparse !== false, exposeGradients: false,
+  };
+  if (device === 'webgpu' && process.env.MISTUDIO_WEBGPU_STEP !== 'graph' && !wgslStepSupport(spec)) {
+    const gpu = await acquireGpu();
+    if (gpu) return WgslSaeStepRunner.create(spec, params, moments, gpu);
+  }
+  return SaeStepRunner.create(spec, params, moments, { device, intraOpNumThreads: options.intraOpNumThreads });
 }
 
-async function saveCheckpoint(runDir: string, cfg: TrainingConfig, runner: SaeStepRunner, stats: FeatureStatistics, state: CheckpointState): Promise<void> {
+async function saveCheckpoint(runDir: string, cfg: TrainingConfig, runner: TrainingStepRunner, stats: FeatureStatistics, state: CheckpointState): Promise<void> {
   const shapes = Object.fromEntries(parameterSpecs(cfg.architecture).map((s) => [s.name, parameterShape(s, cfg.dIn, cfg.dSae)]));
   writeCheckpoint(path.join(runDir, CHECKPOINT_FILE), { state, params: await runner.parameters(), moments: await runner.moments(), statistics: stats.state() }, shapes);
 }

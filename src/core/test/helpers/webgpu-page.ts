@@ -3,9 +3,10 @@
  * kernels and the step runner to the tests, which compare them with the CPU path in Node.
  */
 import { describeCapabilities, type GpuCapabilities } from '../../gpu/capabilities.js';
-import { createArray, readFloats } from '../../gpu/buffers.js';
+import { createArray, readArrays, readFloats, writeArray } from '../../gpu/buffers.js';
 import { ComputeKernel, uniformBuffer } from '../../gpu/compute.js';
 import { gemmShader, gemmThreads, gemmWorkgroups } from '../../gpu/kernels/gemm.js';
+import { SparseWeightGradients } from '../../gpu/kernels/sparse-weight-grads.js';
 import { WgslSaeStepRunner, type WgslStepSpec } from '../../sae/wgsl-step-runner.js';
 import type { StepInputs } from '../../sae/step-runner.js';
 
@@ -70,4 +71,42 @@ async function train(c: TrainCase) {
   return result;
 }
 
-Object.assign(globalThis, { mistudioGpu: { gemm, train } });
+export interface SparseGradsInput { idx: number[]; a: number[]; dPreK: number[]; dR: number[]; xc: number[] }
+export interface SparseGradsCase { B: number; k: number; S: number; d: number; runs: SparseGradsInput[] }
+
+/**
+ * SparseWeightGradients on one set of buffers, run once per entry of `runs` (inputs rewritten in
+ * between): each run's segments, gradients, and milliseconds from submission to readback.
+ */
+async function sparseGrads(c: SparseGradsCase) {
+  const { device } = await gpu();
+  const { B, k, S, d } = c;
+  const array = (n: number, label: string) => createArray(device, n, label);
+  const inputs = { idx: array(B * k, 'idx'), a: array(B * k, 'a'), dPreK: array(B * k, 'dPreK'), dR: array(B * d, 'dR'), xc: array(B * d, 'xc') };
+  const outputs = { gradWdec: array(S * d, 'gradWdec'), gradWencT: array(S * d, 'gradWencT'), gradBenc: array(S, 'gradBenc'), fired: array(S, 'fired') };
+  const sparse = new SparseWeightGradients(device, { B, k, S, d }, {
+    idx: inputs.idx.buffer, a: inputs.a.buffer, dPreK: inputs.dPreK.buffer, dR: inputs.dR.buffer, xc: inputs.xc.buffer,
+    gradWdec: outputs.gradWdec.buffer, gradWencT: outputs.gradWencT.buffer, gradBenc: outputs.gradBenc.buffer, fired: outputs.fired.buffer,
+  });
+  const results = [];
+  for (const run of c.runs) {
+    writeArray(device, inputs.idx, Uint32Array.from(run.idx));
+    for (const name of ['a', 'dPreK', 'dR', 'xc'] as const) writeArray(device, inputs[name], Float32Array.from(run[name]));
+    const started = performance.now();
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    sparse.encode(pass);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const [segmentStart, entryOrder, gradWdec, gradWencT, gradBenc, fired] = await readArrays(device, [sparse.segmentStart, sparse.entryOrder, outputs.gradWdec, outputs.gradWencT, outputs.gradBenc, outputs.fired]);
+    const ms = performance.now() - started;
+    const u32 = (b: ArrayBuffer) => Array.from(new Uint32Array(b));
+    const f32 = (b: ArrayBuffer) => Array.from(new Float32Array(b));
+    results.push({ segmentStart: u32(segmentStart), entryOrder: u32(entryOrder), gradWdec: f32(gradWdec), gradWencT: f32(gradWencT), gradBenc: f32(gradBenc), fired: f32(fired), ms });
+  }
+  sparse.destroy();
+  for (const a of [...Object.values(inputs), ...Object.values(outputs)]) a.buffer.destroy();
+  return results;
+}
+
+Object.assign(globalThis, { mistudioGpu: { gemm, train, sparseGrads } });

@@ -1,0 +1,66 @@
+/**
+ * The capability probe: the variant choice on adapters described by hand (an H200 as Dawn reports
+ * it, SwiftShader), and `mistudio gpu probe` against the real Dawn on this machine — SwiftShader
+ * when asked for, nothing when the Vulkan loader finds no driver.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { describeCapabilities, type AdapterDescription } from '../gpu/capabilities.js';
+
+const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.ts');
+
+const limits = { maxStorageBufferBindingSize: 2 ** 31, maxBufferSize: 2 ** 32, maxComputeWorkgroupStorageSize: 32768, maxComputeInvocationsPerWorkgroup: 1024 };
+
+const h200: AdapterDescription = {
+  vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H200',
+  features: ['chromium-experimental-subgroup-matrix', 'shader-f16', 'subgroups', 'timestamp-query'],
+  subgroupMinSize: 32, subgroupMaxSize: 32,
+  subgroupMatrixConfigs: [
+    { componentType: 'f16', resultComponentType: 'f16', M: 16, N: 16, K: 16 },
+    { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 },
+  ],
+  ...limits,
+};
+
+describe('describeCapabilities', () => {
+  it('finds the f16→f32 subgroup-matrix shape on an NVIDIA adapter and keeps the verified f32 GEMM', () => {
+    const c = describeCapabilities(h200);
+    expect(c).toMatchObject({ software: false, f16: true, subgroups: true, gemm: 'tiled-f32' });
+    expect(c.subgroupMatrix).toEqual({ componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 });
+    expect(c.reason).toMatch(/16×16×16 f16→f32/);
+  });
+
+  it('ignores subgroup-matrix shapes when the feature itself is missing', () => {
+    const c = describeCapabilities({ ...h200, features: ['shader-f16', 'subgroups'] });
+    expect(c.subgroupMatrix).toBeUndefined();
+    expect(c.reason).toMatch(/no f16→f32 subgroup-matrix shape/);
+  });
+
+  it('marks SwiftShader and lavapipe as software', () => {
+    const sw = { ...h200, vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0', features: ['subgroups'], subgroupMatrixConfigs: [] };
+    expect(describeCapabilities(sw)).toMatchObject({ software: true, f16: false, gemm: 'tiled-f32' });
+    expect(describeCapabilities({ ...sw, architecture: '', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' }).software).toBe(true);
+  });
+});
+
+function probe(env: Record<string, string>, ...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'gpu', 'probe', '--json', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+  return { code: r.status, report: r.status === 0 ? JSON.parse(r.stdout) : undefined, stderr: r.stderr };
+}
+
+describe('mistudio gpu probe', () => {
+  it('--software reports SwiftShader through Dawn, with subgroups and the tiled f32 GEMM', () => {
+    const r = probe({}, '--software');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.report.adapter).toMatchObject({ software: true, subgroups: true, gemm: 'tiled-f32' });
+    expect(r.report.adapter.adapter.architecture).toBe('swiftshader');
+  });
+
+  it('reports no adapter, and exits 0, when the Vulkan loader finds no driver', () => {
+    const r = probe({ VK_DRIVER_FILES: '/nonexistent/icd.json' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.report).toEqual({ adapter: null, onnxruntimeWebgpu: false });
+  });
+});
