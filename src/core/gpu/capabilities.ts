@@ -27,6 +27,8 @@ export interface AdapterDescription {
   maxComputeInvocationsPerWorkgroup: number;
 }
 
+import { SUBGROUP_MATRIX_SHAPE, SUBGROUP_MATRIX_WORKGROUP_BYTES } from './kernels/gemm-subgroup-matrix.js';
+
 export type GemmVariant = 'tiled-f32' | 'subgroup-matrix-f16';
 
 export interface GpuCapabilities {
@@ -44,7 +46,12 @@ export interface GpuCapabilities {
 
 const SOFTWARE_ADAPTERS = /swiftshader|lavapipe|llvmpipe|software/i;
 
-export function describeCapabilities(adapter: AdapterDescription): GpuCapabilities {
+export interface VariantPreferences {
+  /** Use the subgroup-matrix GEMM where it can run (MISTUDIO_WEBGPU_GEMM=subgroup-matrix-f16). */
+  subgroupMatrix?: boolean;
+}
+
+export function describeCapabilities(adapter: AdapterDescription, prefer: VariantPreferences = {}): GpuCapabilities {
   const has = (f: string) => adapter.features.includes(f);
   const software = SOFTWARE_ADAPTERS.test(`${adapter.vendor} ${adapter.architecture} ${adapter.device} ${adapter.description}`);
   const f16 = has('shader-f16');
@@ -53,10 +60,16 @@ export function describeCapabilities(adapter: AdapterDescription): GpuCapabiliti
     ? adapter.subgroupMatrixConfigs.find((c) => c.componentType === 'f16' && c.resultComponentType === 'f32')
     : undefined;
   const base = { adapter, software, f16, subgroups, subgroupMatrix };
-  // The subgroup-matrix GEMM is compiled in but has not yet been checked against the tiled f32 GEMM
-  // on a GPU (issue 11); until bench/gpu/kernel-check has passed there, it is only reported.
-  if (subgroupMatrix && f16) {
-    return { ...base, gemm: 'tiled-f32', reason: `subgroup matrices ${subgroupMatrix.M}×${subgroupMatrix.N}×${subgroupMatrix.K} f16→f32 are offered; the tiled f32 GEMM is used until the subgroup-matrix kernel is verified` };
-  }
-  return { ...base, gemm: 'tiled-f32', reason: f16 ? 'no f16→f32 subgroup-matrix shape: workgroup-tiled f32 GEMM' : 'no shader-f16: workgroup-tiled f32 GEMM' };
+  if (!f16) return { ...base, gemm: 'tiled-f32', reason: 'no shader-f16: workgroup-tiled f32 GEMM' };
+  if (!subgroupMatrix) return { ...base, gemm: 'tiled-f32', reason: 'no f16→f32 subgroup-matrix shape: workgroup-tiled f32 GEMM' };
+  const shape = `${subgroupMatrix.M}×${subgroupMatrix.N}×${subgroupMatrix.K} f16→f32`;
+  const { M, N, K, subgroupSize } = SUBGROUP_MATRIX_SHAPE;
+  const fits =
+    subgroupMatrix.M === M && subgroupMatrix.N === N && subgroupMatrix.K === K &&
+    adapter.subgroupMinSize === subgroupSize && adapter.subgroupMaxSize === subgroupSize &&
+    adapter.maxComputeWorkgroupStorageSize >= SUBGROUP_MATRIX_WORKGROUP_BYTES;
+  if (!fits) return { ...base, gemm: 'tiled-f32', reason: `subgroup matrices ${shape} are offered, but the kernel needs ${M}×${N}×${K} with ${subgroupSize}-wide subgroups and ${SUBGROUP_MATRIX_WORKGROUP_BYTES} bytes of workgroup memory: workgroup-tiled f32 GEMM` };
+  // Not yet verified on a GPU (issue 11): until bench/gpu/kernel-check passes there, it is opt-in.
+  if (!prefer.subgroupMatrix) return { ...base, gemm: 'tiled-f32', reason: `subgroup matrices ${shape} are offered; the subgroup-matrix GEMM is opt-in until verified (MISTUDIO_WEBGPU_GEMM=subgroup-matrix-f16)` };
+  return { ...base, gemm: 'subgroup-matrix-f16', reason: `subgroup matrices ${shape}: f16 operands, f32 accumulation` };
 }

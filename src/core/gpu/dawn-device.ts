@@ -84,7 +84,7 @@ async function createContext(options: AcquireOptions): Promise<GpuContext | unde
   device.lost.then(() => {
     current = undefined;
   });
-  return { device, capabilities: describeCapabilities(describeAdapter(adapter)) };
+  return { device, capabilities: describeCapabilities(describeAdapter(adapter), { subgroupMatrix: process.env.MISTUDIO_WEBGPU_GEMM === 'subgroup-matrix-f16' }) };
 }
 
 function describeAdapter(adapter: GPUAdapter): AdapterDescription {

@@ -12,6 +12,7 @@ import type { GpuCapabilities } from '../gpu/capabilities.js';
 import { createArray, readArrays, writeArray, type GpuArray } from '../gpu/buffers.js';
 import { ComputeKernel, uniformBuffer, workgroupGrid } from '../gpu/compute.js';
 import { gemmShader, gemmThreads, gemmWorkgroups, type Epilogue, type GemmShape } from '../gpu/kernels/gemm.js';
+import { SUBGROUP_MATRIX_TILE, subgroupMatrixGemmShader, subgroupMatrixSyntax, type SubgroupMatrixSyntax } from '../gpu/kernels/gemm-subgroup-matrix.js';
 import { columnSumShader, partialSumShader, PARTIAL_GROUPS, SUM_PARTIALS, WG } from '../gpu/kernels/reductions.js';
 import { ADAM, B_DEC_GRAD, CENTRE, COLUMN_VARIANCE, FINALIZE, LATENT_TOTALS, RESIDUAL, ROW_NORMS, SLOT, STEP_STRUCT } from '../gpu/kernels/sae-step.js';
 import { AUX_ERROR, AUX_SCATTER, MAX_TOPK, SCATTER, sparseDecodeShader, sparseGradShader, topkSelectShader, TOPK_TOTALS } from '../gpu/kernels/topk.js';
@@ -55,7 +56,12 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
   private building: 'main' | 'aux' = 'main';
   private readonly names: string[];
 
-  private constructor(readonly spec: WgslStepSpec, private readonly device: GPUDevice, private readonly capabilities: GpuCapabilities) {
+  private constructor(
+    readonly spec: WgslStepSpec,
+    private readonly device: GPUDevice,
+    private readonly capabilities: GpuCapabilities,
+    private readonly syntax: SubgroupMatrixSyntax | undefined,
+  ) {
     this.names = parameterSpecs(spec.architecture).map((s) => s.name);
     this.stepUniform = this.uniform('step scalars', new Float32Array(4));
     this.auxUniform = this.uniform('aux sizes', new Uint32Array(4));
@@ -64,7 +70,12 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
   static async create(spec: WgslStepSpec, params: SaeParameters, moments: AdamMoments | undefined, gpu: { device: GPUDevice; capabilities: GpuCapabilities }): Promise<WgslSaeStepRunner> {
     const reason = wgslStepSupport(spec);
     if (reason) throw new MiStudioError('UNSUPPORTED', reason, { field: 'architecture', hint: 'train on device "cpu", or on "webgpu" through the onnxruntime graph' });
-    const runner = new WgslSaeStepRunner(spec, gpu.device, gpu.capabilities);
+    let syntax: SubgroupMatrixSyntax | undefined;
+    if (gpu.capabilities.gemm === 'subgroup-matrix-f16') {
+      syntax = await subgroupMatrixSyntax(gpu.device);
+      if (!syntax) throw new MiStudioError('DEVICE_UNAVAILABLE', 'this Dawn compiles neither spelling of the subgroup-matrix builtins', { field: 'MISTUDIO_WEBGPU_GEMM', hint: 'unset MISTUDIO_WEBGPU_GEMM to use the tiled f32 GEMM' });
+    }
+    const runner = new WgslSaeStepRunner(spec, gpu.device, gpu.capabilities, syntax);
     gpu.device.pushErrorScope('validation');
     gpu.device.pushErrorScope('out-of-memory');
     runner.allocate(params, moments);
@@ -156,8 +167,13 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
   }
 
   private gemm(label: string, shape: GemmShape, M: number, N: number, K: number, a: string, b: string, c: string, epilogue?: Epilogue, extra: (GPUBuffer | string)[] = []): void {
-    const threads = gemmThreads(this.capabilities.software);
     const dims = this.uniform(`${label} dims`, new Uint32Array([M, N, K]));
+    if (this.syntax) {
+      const grid: [number, number] = [Math.ceil(N / SUBGROUP_MATRIX_TILE), Math.ceil(M / SUBGROUP_MATRIX_TILE)];
+      this.add(label, subgroupMatrixGemmShader(shape, epilogue, this.syntax), [dims, a, b, c, ...extra], grid);
+      return;
+    }
+    const threads = gemmThreads(this.capabilities.software);
     this.add(label, gemmShader(shape, epilogue, threads), [dims, a, b, c, ...extra], gemmWorkgroups(M, N, threads));
   }
 

@@ -25,11 +25,18 @@ const h200: AdapterDescription = {
 };
 
 describe('describeCapabilities', () => {
-  it('finds the f16→f32 subgroup-matrix shape on an NVIDIA adapter and keeps the verified f32 GEMM', () => {
+  it('finds the f16→f32 subgroup-matrix shape on an NVIDIA adapter and keeps the verified f32 GEMM unless asked', () => {
     const c = describeCapabilities(h200);
     expect(c).toMatchObject({ software: false, f16: true, subgroups: true, gemm: 'tiled-f32' });
     expect(c.subgroupMatrix).toEqual({ componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 });
-    expect(c.reason).toMatch(/16×16×16 f16→f32/);
+    expect(c.reason).toMatch(/16×16×16 f16→f32.*opt-in/);
+    expect(describeCapabilities(h200, { subgroupMatrix: true }).gemm).toBe('subgroup-matrix-f16');
+  });
+
+  it('keeps the f32 GEMM where the subgroup-matrix kernel cannot run: other subgroup widths, small workgroup memory', () => {
+    const amd = { ...h200, subgroupMinSize: 32, subgroupMaxSize: 64 };
+    expect(describeCapabilities(amd, { subgroupMatrix: true })).toMatchObject({ gemm: 'tiled-f32', reason: expect.stringMatching(/32-wide subgroups/) });
+    expect(describeCapabilities({ ...h200, maxComputeWorkgroupStorageSize: 16384 }, { subgroupMatrix: true }).gemm).toBe('tiled-f32');
   });
 
   it('ignores subgroup-matrix shapes when the feature itself is missing', () => {

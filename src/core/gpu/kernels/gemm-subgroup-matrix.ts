@@ -1,0 +1,132 @@
+/**
+ * C[M, N] = op(A) op(B) on tensor cores through Dawn's `chromium_experimental_subgroup_matrix`:
+ * f32 operands are rounded to f16 as they are staged into workgroup memory, products accumulate in
+ * f32 (the precision of PyTorch's bf16 autocast, with a longer mantissa). A workgroup of 128
+ * invocations computes a 64×64 tile of C; with 32-wide subgroups each of its 4 subgroups owns a
+ * 32×32 quarter as 2×2 result matrices of 16×16. The accumulators go through workgroup memory so the
+ * same epilogues as the tiled f32 GEMM (gemm.ts) apply, with the same bindings.
+ *
+ * Not yet verified on a GPU (issue 11): the capability probe selects it only when asked to
+ * (MISTUDIO_WEBGPU_GEMM=subgroup-matrix-f16), and bench/gpu/kernel-check compares it with the f32 GEMM.
+ */
+import type { Epilogue, GemmShape } from './gemm.js';
+
+/**
+ * The extension's builtins changed signature in Dawn: the layout moved from a bool argument to a
+ * template parameter. Both spellings are generated; `subgroupMatrixSyntax` finds the one this Dawn takes.
+ */
+export type SubgroupMatrixSyntax = 'layout-template' | 'layout-argument';
+
+export const SUBGROUP_MATRIX_TILE = 64;
+const BK = 32;
+/** The one shape and subgroup width this kernel is written for. */
+export const SUBGROUP_MATRIX_SHAPE = { M: 16, N: 16, K: 16, subgroupSize: 32 } as const;
+/** Workgroup memory: A and B slabs in f16 (2 × 64 × 32 × 2 bytes) and the C tile in f32. */
+export const SUBGROUP_MATRIX_WORKGROUP_BYTES = 2 * 64 * BK * 2 + 64 * 64 * 4;
+
+function load(syntax: SubgroupMatrixSyntax, type: string, array: string, offset: string, stride: number): string {
+  return syntax === 'layout-template'
+    ? `subgroupMatrixLoad<${type}, row_major>(&${array}, ${offset}, ${stride}u)`
+    : `subgroupMatrixLoad<${type}>(&${array}, ${offset}, false, ${stride}u)`;
+}
+
+function store(syntax: SubgroupMatrixSyntax, array: string, offset: string, value: string, stride: number): string {
+  return syntax === 'layout-template'
+    ? `subgroupMatrixStore<row_major>(&${array}, ${offset}, ${value}, ${stride}u)`
+    : `subgroupMatrixStore(&${array}, ${offset}, ${value}, false, ${stride}u)`;
+}
+
+export function subgroupMatrixGemmShader(shape: GemmShape, epilogue: Epilogue = { body: 'return acc;' }, syntax: SubgroupMatrixSyntax = 'layout-template'): string {
+  const aIndex = shape.transA ? 'k * dims.M + m' : 'm * dims.K + k';
+  const bIndex = shape.transB ? 'n * dims.K + k' : 'k * dims.N + n';
+  // Staging walks follow the stored layout, so neighbouring invocations read neighbouring addresses.
+  const aWalk = shape.transA ? 'let mm = idx % 64u; let kk = idx / 64u;' : `let kk = idx % ${BK}u; let mm = idx / ${BK}u;`;
+  const bWalk = shape.transB ? `let kk = idx % ${BK}u; let nn = idx / ${BK}u;` : 'let nn = idx % 64u; let kk = idx / 64u;';
+  const left = 'subgroup_matrix_left<f16, 16, 16>';
+  const right = 'subgroup_matrix_right<f16, 16, 16>';
+  const result = 'subgroup_matrix_result<f32, 16, 16>';
+  const mac: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    mac.push(`let l${i} = ${load(syntax, left, 'As', `(rowOff + ${i * 16}u) * ${BK}u + kk`, BK)};`);
+  }
+  for (let j = 0; j < 2; j++) {
+    mac.push(`let r${j} = ${load(syntax, right, 'Bs', `kk * 64u + colOff + ${j * 16}u`, 64)};`);
+  }
+  for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) mac.push(`c${i}${j} = subgroupMatrixMultiplyAccumulate(l${i}, r${j}, c${i}${j});`);
+  const stores: string[] = [];
+  for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) stores.push(`${store(syntax, 'Cs', `(rowOff + ${i * 16}u) * 64u + colOff + ${j * 16}u`, `c${i}${j}`, 64)};`);
+  return /* wgsl */ `
+enable f16;
+enable subgroups;
+enable chromium_experimental_subgroup_matrix;
+struct Dims { M: u32, N: u32, K: u32 }
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+${epilogue.bindings ?? ''}
+
+var<workgroup> As: array<f16, ${64 * BK}>; // [64][${BK}]
+var<workgroup> Bs: array<f16, ${BK * 64}>; // [${BK}][64]
+var<workgroup> Cs: array<f32, 4096>;      // [64][64]
+
+fn epilogue(row: u32, col: u32, acc: f32) -> f32 {
+  ${epilogue.body}
+}
+
+@compute @workgroup_size(128)
+fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let rowBase = wid.y * 64u;
+  let colBase = wid.x * 64u;
+  let sg = t / 32u;
+  let rowOff = (sg / 2u) * 32u;
+  let colOff = (sg % 2u) * 32u;
+  var c00 = ${result}();
+  var c01 = ${result}();
+  var c10 = ${result}();
+  var c11 = ${result}();
+  for (var k0 = 0u; k0 < dims.K; k0 += ${BK}u) {
+    for (var l = 0u; l < ${(64 * BK) / 128}u; l++) {
+      let idx = t + l * 128u;
+      {
+        ${aWalk}
+        let m = rowBase + mm;
+        let k = k0 + kk;
+        var v = 0.0;
+        if (m < dims.M && k < dims.K) { v = a[${aIndex}]; }
+        As[mm * ${BK}u + kk] = f16(v);
+      }
+      {
+        ${bWalk}
+        let n = colBase + nn;
+        let k = k0 + kk;
+        var v = 0.0;
+        if (n < dims.N && k < dims.K) { v = b[${bIndex}]; }
+        Bs[kk * 64u + nn] = f16(v);
+      }
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${BK}u; kk += 16u) {
+      ${mac.join('\n      ')}
+    }
+    workgroupBarrier();
+  }
+  ${stores.join('\n  ')}
+  workgroupBarrier();
+  for (var e = t; e < 4096u; e += 128u) {
+    let row = rowBase + e / 64u;
+    let col = colBase + e % 64u;
+    if (row < dims.M && col < dims.N) { c[row * dims.N + col] = epilogue(row, col, Cs[e]); }
+  }
+}`;
+}
+
+/** Which spelling of the builtins this Dawn compiles, or undefined when neither does. */
+export async function subgroupMatrixSyntax(device: GPUDevice): Promise<SubgroupMatrixSyntax | undefined> {
+  for (const syntax of ['layout-template', 'layout-argument'] as const) {
+    const module = device.createShaderModule({ label: `subgroup-matrix probe ${syntax}`, code: subgroupMatrixGemmShader({ transA: false, transB: false }, undefined, syntax) });
+    const info = await module.getCompilationInfo();
+    if (!info.messages.some((m) => m.type === 'error')) return syntax;
+  }
+  return undefined;
+}
