@@ -4,8 +4,10 @@
  * the metric block and the per-latent fire counts. The arithmetic is step-graph.ts's (grad-*.ts),
  * kernel by kernel; the CPU graph is the reference it is tested against.
  *
- * Covered: standard, and topk with sparse decode and AuxK. Other architectures stay on the
- * onnxruntime graph (see `wgslStepSupport`).
+ * Covered: standard, and topk with sparse decode and AuxK. topk's weight gradients come from the
+ * B·k selected entries grouped by latent (sparse-weight-grads.ts) when `spec.sparse`, else from dense
+ * [B, S] matrices and GEMMs as in SAELens. Other architectures stay on the onnxruntime graph
+ * (see `wgslStepSupport`).
  */
 import { MiStudioError } from '../errors.js';
 import type { GpuCapabilities } from '../gpu/capabilities.js';
@@ -15,6 +17,7 @@ import { gemmShader, gemmThreads, gemmWorkgroups, type Epilogue, type GemmShape 
 import { SUBGROUP_MATRIX_TILE, subgroupMatrixGemmShader, subgroupMatrixSyntax, type SubgroupMatrixSyntax } from '../gpu/kernels/gemm-subgroup-matrix.js';
 import { columnSumShader, partialSumShader, PARTIAL_GROUPS, SUM_PARTIALS, WG } from '../gpu/kernels/reductions.js';
 import { ADAM, B_DEC_GRAD, CENTRE, COLUMN_VARIANCE, FINALIZE, LATENT_TOTALS, RESIDUAL, ROW_NORMS, SLOT, STEP_STRUCT } from '../gpu/kernels/sae-step.js';
+import { SparseWeightGradients } from '../gpu/kernels/sparse-weight-grads.js';
 import { AUX_ERROR, AUX_SCATTER, MAX_TOPK, SCATTER, sparseDecodeShader, sparseGradShader, topkSelectShader, TOPK_TOTALS } from '../gpu/kernels/topk.js';
 import { parameterShape, parameterSpecs, type SaeParameters } from './parameters.js';
 import type { StepGraphSpec } from './step-graph.js';
@@ -50,6 +53,7 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
   private readonly plan: Dispatch[] = [];
   private readonly clears: { array: GpuArray; aux: boolean }[] = [];
   private readonly uniforms: GPUBuffer[] = [];
+  private sparseGradients: SparseWeightGradients | undefined;
   private readonly stepUniform: GPUBuffer;
   private readonly auxUniform: GPUBuffer;
   /** Whether dispatches being added belong to the AuxK pass. */
@@ -130,8 +134,8 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
       make('dPre', B * S);
     } else {
       make('h', B * S);
-      make('denseA', B * S);
       make('dPre', B * S);
+      if (!this.spec.sparse) make('denseA', B * S);
       make('idx', B * k);
       make('vals', B * k);
       make('a', B * k);
@@ -145,7 +149,8 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
       make('auxErr', B * d);
       make('dRa', B * d);
       make('denseAux', B * S);
-      this.clears.push({ array: this.array('denseA'), aux: false }, { array: this.array('dPre'), aux: false }, { array: this.array('denseAux'), aux: true });
+      this.clears.push({ array: this.array('dPre'), aux: this.spec.sparse }, { array: this.array('denseAux'), aux: true });
+      if (!this.spec.sparse) this.clears.push({ array: this.array('denseA'), aux: false });
     }
   }
 
@@ -234,10 +239,19 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
       this.add('residual', RESIDUAL, [sizes, 'x', 'recon', 'dR'], perElement(B * d));
       this.total('mse', ['recon'], SLOT.mse, 1 / B, true);
       this.add('sparse grad', sparseGradShader('main'), [sizes, 'idx', 'vals', 'W_dec', 'dR', 'dPreK'], perRow);
-      this.add('scatter', SCATTER, [sizes, 'idx', 'a', 'dPreK', 'denseA', 'dPre'], perElement(B * k));
       this.add('topk totals', TOPK_TOTALS, [sizes, 'vals', 'scalars'], [1, 1]);
-      this.add('fired', columnSumShader(true), [this.uniform('A cols', new Uint32Array([B, S])), 'denseA', 'zSum', 'fired'], perElement(S));
-      this.gemm('grad W_dec', { transA: true, transB: false }, S, d, B, 'denseA', 'dR', 'grad_W_dec');
+      if (this.spec.sparse) {
+        const buffer = (name: string) => this.array(name).buffer;
+        this.sparseGradients = new SparseWeightGradients(this.device, { B, k, S, d }, {
+          idx: buffer('idx'), a: buffer('a'), dPreK: buffer('dPreK'), dR: buffer('dR'), xc: buffer('xc'),
+          gradWdec: buffer('grad_W_dec'), gradWencT: buffer('grad_W_encT'), gradBenc: buffer('grad_b_enc'), fired: buffer('fired'),
+        });
+        for (const dispatch of this.sparseGradients.dispatches) this.plan.push({ ...dispatch, aux: false });
+      } else {
+        this.add('scatter', SCATTER, [sizes, 'idx', 'a', 'dPreK', 'denseA', 'dPre'], perElement(B * k));
+        this.add('fired', columnSumShader(true), [this.uniform('A cols', new Uint32Array([B, S])), 'denseA', 'zSum', 'fired'], perElement(S));
+        this.gemm('grad W_dec', { transA: true, transB: false }, S, d, B, 'denseA', 'dR', 'grad_W_dec');
+      }
       // AuxK (grad-topk.ts addAuxK): the dead latents' top k_aux scores reconstruct the detached
       // residual; its gradients land in the dead rows of W_dec, W_encT and b_enc.
       this.building = 'aux';
@@ -249,11 +263,19 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
       this.total('aux', ['auxErr'], SLOT.aux, 1 / B, true);
       this.add('aux grad', sparseGradShader('aux'), [sizes, 'auxIdx', undefined, 'W_dec', 'dRa', 'dA', aux], perRow);
       this.add('aux scatter', AUX_SCATTER, [sizes, aux, 'auxIdx', 'auxCoef', 'dA', 'denseAux', 'dPre'], perElement(B * kAux));
-      this.gemm('aux grad W_dec', { transA: true, transB: false }, S, d, B, 'denseAux', 'dRa', 'grad_W_dec', { body: 'return acc + c[row * dims.N + col];' });
+      const accumulate: Epilogue = { body: 'return acc + c[row * dims.N + col];' };
+      this.gemm('aux grad W_dec', { transA: true, transB: false }, S, d, B, 'denseAux', 'dRa', 'grad_W_dec', accumulate);
+      if (this.spec.sparse) {
+        // The main gradients are complete; AuxK's dense D (just its own entries) adds to them.
+        this.gemm('aux grad W_encT', { transA: true, transB: false }, S, d, B, 'dPre', 'xc', 'grad_W_encT', accumulate);
+        this.add('aux grad b_enc', columnSumShader(false, true), [this.uniform('aux dPre cols', new Uint32Array([B, S])), 'dPre', 'grad_b_enc'], perElement(S));
+      }
       this.building = 'main';
     }
-    this.gemm('grad W_encT', { transA: true, transB: false }, S, d, B, 'dPre', 'xc', 'grad_W_encT');
-    this.add('grad b_enc', columnSumShader(false), [this.uniform('dPre cols', new Uint32Array([B, S])), 'dPre', 'grad_b_enc'], perElement(S));
+    if (this.spec.architecture === 'standard' || !this.spec.sparse) {
+      this.gemm('grad W_encT', { transA: true, transB: false }, S, d, B, 'dPre', 'xc', 'grad_W_encT');
+      this.add('grad b_enc', columnSumShader(false), [this.uniform('dPre cols', new Uint32Array([B, S])), 'dPre', 'grad_b_enc'], perElement(S));
+    }
     this.add('grad b_dec', B_DEC_GRAD, [sizes, 'dR', 'grad_b_enc', 'W_encT', 'grad_b_dec'], perElement(d));
     this.add('variance', COLUMN_VARIANCE, [sizes, 'x', 'colVariance'], perElement(d));
     this.sum('variance', 'colVariance', d, SLOT.totalVariance, 1 / B);
@@ -318,5 +340,7 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
     this.arrays.clear();
     for (const u of this.uniforms) u.destroy();
     this.uniforms.length = 0;
+    this.sparseGradients?.destroy();
+    this.sparseGradients = undefined;
   }
 }

@@ -87,7 +87,7 @@ function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>
   return worst;
 }
 
-function expectMatches(sizes: Sizes, x: SparseGradsInput, got: SparseGradsResult, label: string): void {
+function expectMatches(sizes: Sizes, x: SparseGradsInput, got: SparseGradsResult, label: string, tolerance: number): void {
   const want = reference(sizes, x);
   expect(got.segmentStart, `${label} segmentStart`).toEqual(want.segmentStart);
   expect(got.entryOrder, `${label} entryOrder`).toEqual(want.entryOrder);
@@ -96,16 +96,20 @@ function expectMatches(sizes: Sizes, x: SparseGradsInput, got: SparseGradsResult
     for (let j = 1; j < rows.length; j++) expect(rows[j], `${label} latent ${i}: rows ascending`).toBeGreaterThan(rows[j - 1]);
   }
   expect(got.fired, `${label} fired`).toEqual(want.fired);
-  expect(maxRelativeError(got.gradWdec, want.gradWdec), `${label} dW_dec`).toBeLessThan(1e-6);
-  expect(maxRelativeError(got.gradWencT, want.gradWencT), `${label} dW_encT`).toBeLessThan(1e-6);
-  expect(maxRelativeError(got.gradBenc, want.gradBenc), `${label} db_enc`).toBeLessThan(1e-6);
+  expect(maxRelativeError(got.gradWdec, want.gradWdec), `${label} dW_dec`).toBeLessThan(tolerance);
+  expect(maxRelativeError(got.gradWencT, want.gradWencT), `${label} dW_encT`).toBeLessThan(tolerance);
+  expect(maxRelativeError(got.gradBenc, want.gradBenc), `${label} db_enc`).toBeLessThan(tolerance);
 }
 
-/** Runs `x`, then `other`, then `x` again through one SparseWeightGradients; checks all three. */
-async function check(sizes: Sizes, x: SparseGradsInput, other: SparseGradsInput): Promise<SparseGradsResult[]> {
+/**
+ * Runs `x`, then `other`, then `x` again through one SparseWeightGradients; checks all three. The
+ * tolerance is relative to the largest expected magnitude; the f32 rounding of a sum grows with its
+ * number of terms, so segments of thousands of entries get more room.
+ */
+async function check(sizes: Sizes, x: SparseGradsInput, other: SparseGradsInput, tolerance = 1e-6): Promise<SparseGradsResult[]> {
   const results: SparseGradsResult[] = await gpu.page.evaluate((c) => (globalThis as any).mistudioGpu.sparseGrads(c), { ...sizes, runs: [x, other, x] });
-  expectMatches(sizes, x, results[0], 'first run');
-  expectMatches(sizes, other, results[1], 'other inputs');
+  expectMatches(sizes, x, results[0], 'first run', tolerance);
+  expectMatches(sizes, other, results[1], 'other inputs', tolerance);
   expect(results[2], 'same inputs again: identical bits').toEqual({ ...results[0], ms: results[2].ms });
   return results;
 }
@@ -137,15 +141,14 @@ describe('sparse topk weight gradients (WGSL)', () => {
     const rng = new Rng(5);
     const x = inputs(sizes, rng, selection(sizes, rng, (_b, j) => (j === 0 ? 1234 : rng.int(40))));
     const other = inputs(sizes, rng, selection(sizes, rng, () => rng.int(sizes.S)));
-    await check(sizes, x, other);
-  }, 120_000);
+    await check(sizes, x, other, 4e-6); // latent 1234's sums have 9000 terms
+  }, 60_000);
 
-  it('more latents than one workgroup scans in a loop round (S > 512 blocks of 512)', async () => {
-    const sizes = { B: 64, k: 8, S: 263_000, d: 2 };
+  it('segment starts for S beyond one round of the block-total scan (S > 512 · 512)', async () => {
+    const sizes = { B: 64, k: 8, S: 263_000 };
     const rng = new Rng(6);
-    const spread = () => rng.int(sizes.S);
-    const x = inputs(sizes, rng, selection(sizes, rng, spread));
-    const other = inputs(sizes, rng, selection(sizes, rng, (_b, j) => (j < 4 ? 262_999 - j : spread())));
-    await check(sizes, x, other);
-  }, 120_000);
+    const idx = selection({ ...sizes, d: 0 }, rng, (b, j) => (j < 2 ? 262_999 - j : b % 4 === 0 ? rng.int(600) : rng.int(sizes.S)));
+    const got: number[] = await gpu.page.evaluate((c) => (globalThis as any).mistudioGpu.segmentStarts(c), { ...sizes, idx });
+    expect(got).toEqual(reference({ ...sizes, d: 0 }, { idx, a: [], dPreK: [], dR: [], xc: [] }).segmentStart);
+  }, 60_000);
 });

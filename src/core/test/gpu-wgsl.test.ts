@@ -143,6 +143,11 @@ describe('WGSL SAE training step', () => {
     await compareTraining(spec, [many, undefined, [2, 17, 40, 41, 95]]);
   }, 60_000);
 
+  it('topk with dense weight gradients (SAELens formulation) and AuxK equals the CPU graph', async () => {
+    const spec = stepSpec('topk', { sparse: false });
+    await compareTraining(spec, [Array.from({ length: 30 }, (_, i) => i * 3), undefined, [2, 17, 40, 41, 95]]);
+  }, 60_000);
+
   it('topk with AuxK and no rescaling equals the CPU graph', async () => {
     await compareTraining(stepSpec('topk', { rescaleActsByDecoderNorm: false, k: 7, dSae: 130, batch: 33 }), [[0, 5, 9, 64, 129], [1, 2, 3]]);
   }, 60_000);

@@ -28,7 +28,8 @@
  * counting sort whose within-latent ranks come from the set instead of from the arrival order.
  *
  * Latents in idx must be < S; an entry with a larger one is left out (segmentStart[S] is then less
- * than B·k, and entryOrder's tail keeps old values).
+ * than B·k, and entryOrder's tail keeps old values). Indices are u32: B·k must stay below 2³².
+ * Nothing needs clearing between runs (pass 1 resets the counts, which pass 4 leaves at zero anyway).
  *
  * Bindings (all kernels share the numbering; each declares only those it uses):
  *   0 p (uniform Seg), 1 idx, 2 counts [S] scratch, 3 segmentStart [S+1], 4 blockSums [blocks]
@@ -262,11 +263,14 @@ export interface SegmentSizes {
 /**
  * The dispatches above over a u32 idx [B, k], with their scratch; `segmentStart` and `entryOrder`
  * hold the result once a pass with `encode` (or the runner's plan with `dispatches`) has run.
+ * `counting` (zero, count, scan) alone completes segmentStart; `placing` (scatter, order) then fills
+ * entryOrder.
  */
 export class LatentSegments {
   readonly segmentStart: GpuArray;
   readonly entryOrder: GpuArray;
-  readonly dispatches: KernelDispatch[] = [];
+  readonly counting: KernelDispatch[] = [];
+  readonly placing: KernelDispatch[] = [];
   private readonly owned: GPUBuffer[] = [];
 
   constructor(device: GPUDevice, readonly sizes: SegmentSizes, idx: GPUBuffer) {
@@ -287,18 +291,23 @@ export class LatentSegments {
     this.owned.push(p);
     // Binding slots 0..6, as the header lists them.
     const slots = [p, idx, counts.buffer, this.segmentStart.buffer, blockSums.buffer, unsorted.buffer, this.entryOrder.buffer];
-    const add = (label: string, code: string, used: number[], grid: [number, number]) => {
+    const add = (list: KernelDispatch[], label: string, code: string, used: number[], grid: [number, number]) => {
       const kernel = new ComputeKernel(device, label, code);
       const group = kernel.bind(slots.map((b, i) => (used.includes(i) ? b : undefined)));
-      this.dispatches.push({ kernel, group, grid });
+      list.push({ kernel, group, grid });
     };
-    add('zero latent counts', ZERO_COUNTS, [0, 2], workgroupGrid(S, WG));
-    add('count latents', COUNT_LATENTS, [0, 1, 2], workgroupGrid(entries, WG));
-    add('scan latent counts', SCAN_BLOCKS, [0, 2, 3, 4], workgroupGrid(blocks, 1));
-    add('scan block sums', SCAN_BLOCK_SUMS, [0, 4], [1, 1]);
-    add('add block offsets', ADD_BLOCK_OFFSETS, [0, 3, 4], workgroupGrid(S + 1, WG));
-    add('scatter entries', SCATTER_ENTRIES, [0, 1, 2, 3, 5], workgroupGrid(entries, WG));
-    add('order segments', ORDER_SEGMENTS, [0, 3, 5, 6], workgroupGrid(S, 1));
+    add(this.counting, 'zero latent counts', ZERO_COUNTS, [0, 2], workgroupGrid(S, WG));
+    add(this.counting, 'count latents', COUNT_LATENTS, [0, 1, 2], workgroupGrid(entries, WG));
+    add(this.counting, 'scan latent counts', SCAN_BLOCKS, [0, 2, 3, 4], workgroupGrid(blocks, 1));
+    add(this.counting, 'scan block sums', SCAN_BLOCK_SUMS, [0, 4], [1, 1]);
+    add(this.counting, 'add block offsets', ADD_BLOCK_OFFSETS, [0, 3, 4], workgroupGrid(S + 1, WG));
+    add(this.placing, 'scatter entries', SCATTER_ENTRIES, [0, 1, 2, 3, 5], workgroupGrid(entries, WG));
+    add(this.placing, 'order segments', ORDER_SEGMENTS, [0, 3, 5, 6], workgroupGrid(S, 1));
+  }
+
+  /** All of them, in order. */
+  get dispatches(): KernelDispatch[] {
+    return [...this.counting, ...this.placing];
   }
 
   encode(pass: GPUComputePassEncoder): void {

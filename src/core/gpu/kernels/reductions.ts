@@ -62,10 +62,11 @@ fn main(@builtin(local_invocation_index) t: u32) {
 }`;
 
 /**
- * Per column of src [R, C]: sums[c] = Σ_r src[r, c] and, when `counts` is bound, counts[c] = the
- * number of rows with src[r, c] > 0. One invocation per column; neighbours read neighbouring columns.
+ * Per column of src [R, C]: sums[c] = Σ_r src[r, c] (added to what sums holds when `accumulate`) and,
+ * when `withCounts`, counts[c] = the number of rows with src[r, c] > 0. One invocation per column;
+ * neighbours read neighbouring columns.
  */
-export function columnSumShader(withCounts: boolean): string {
+export function columnSumShader(withCounts: boolean, accumulate = false): string {
   return /* wgsl */ `
 struct P { rows: u32, cols: u32 }
 @group(0) @binding(0) var<uniform> p: P;
@@ -83,7 +84,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     s += v;
     ${withCounts ? 'if (v > 0.0) { n += 1.0; }' : ''}
   }
-  sums[c] = s;
+  sums[c] = ${accumulate ? 'sums[c] + s' : 's'};
   ${withCounts ? 'counts[c] = n;' : ''}
 }`;
 }

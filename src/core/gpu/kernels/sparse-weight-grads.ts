@@ -14,11 +14,13 @@
  * coefficients are staged in workgroup memory, then every invocation adds a[e]·dR[b_e, col] and
  * dPreK[e]·xc[b_e, col] (both sums in one walk, coalesced reads of a row's columns). Each sum is taken
  * in segment order, so the result does not depend on scheduling. A latent with ~10 entries costs one
- * short stage; a hot latent selected by every row walks B entries in its d/128 workgroups while the
- * other latents' workgroups run beside it (it bounds the kernel's tail, at B·d/128 fmas an invocation).
+ * short stage; a hot latent selected by every row walks B entries (2·B fmas an invocation) in each
+ * of its ⌈d/128⌉ workgroups while the other latents' workgroups run beside it: it bounds the kernel's
+ * tail, not its total.
  * LATENT_SUMS: one workgroup per latent, each invocation a strided share of the segment, then a
- * fixed tree in workgroup memory (reductions.ts) — again a fixed order. The two are separate kernels
- * because together they would bind 10 storage buffers, over WebGPU's default of 8 a stage.
+ * fixed tree in workgroup memory (as in reductions.ts) — again a fixed order; counts are exact in
+ * f32. The two are separate kernels because together they would bind 10 storage buffers, over
+ * WebGPU's default limit of 8 a stage.
  *
  * Bindings (shared numbering; each kernel declares those it uses):
  *   0 p (uniform Grad), 1 segmentStart [S+1] u32, 2 entryOrder [B·k] u32, 3 a [B·k], 4 dPreK [B·k],
@@ -28,7 +30,7 @@
 import type { GpuArray } from '../buffers.js';
 import { ComputeKernel, uniformBuffer, workgroupGrid } from '../compute.js';
 import { LatentSegments, type KernelDispatch } from './latent-segments.js';
-import { TREE_SUM, WG } from './reductions.js';
+import { WG } from './reductions.js';
 
 const GRAD_STRUCT = /* wgsl */ `struct Grad { k: u32, S: u32, d: u32, tiles: u32 }`;
 const COMMON = /* wgsl */ `
@@ -88,30 +90,25 @@ export const LATENT_SUMS = /* wgsl */ `
 ${COMMON}
 @group(0) @binding(9) var<storage, read_write> gradBenc: array<f32>;
 @group(0) @binding(10) var<storage, read_write> fired: array<f32>;
-var<workgroup> sh: array<f32, ${WG}>;
-${TREE_SUM}
+var<workgroup> sh: array<vec2<f32>, ${WG}>; // (Σ dPreK, count of a > 0)
 ${ENTRY} {
   let i = wid.x + wid.y * nw.x;
   if (i >= p.S) { return; }
   let end = segmentStart[i + 1u];
-  var sum = 0.0;
-  var count = 0.0;
+  var acc = vec2<f32>(0.0, 0.0);
   for (var s = segmentStart[i] + t; s < end; s += ${WG}u) {
     let e = entryOrder[s];
-    sum += dPreK[e];
-    if (a[e] > 0.0) { count += 1.0; }
+    acc += vec2<f32>(dPreK[e], select(0.0, 1.0, a[e] > 0.0));
   }
-  sh[t] = sum;
+  sh[t] = acc;
   workgroupBarrier();
-  treeSum(t);
-  let total = sh[0];
-  workgroupBarrier();
-  sh[t] = count;
-  workgroupBarrier();
-  treeSum(t);
+  for (var h = ${WG / 2}u; h > 0u; h >>= 1u) {
+    if (t < h) { sh[t] = sh[t] + sh[t + h]; }
+    workgroupBarrier();
+  }
   if (t == 0u) {
-    gradBenc[i] = total;
-    fired[i] = sh[0];
+    gradBenc[i] = sh[0].x;
+    fired[i] = sh[0].y;
   }
 }`;
 

@@ -6,6 +6,7 @@ import { describeCapabilities, type GpuCapabilities } from '../../gpu/capabiliti
 import { createArray, readArrays, readFloats, writeArray } from '../../gpu/buffers.js';
 import { ComputeKernel, uniformBuffer } from '../../gpu/compute.js';
 import { gemmShader, gemmThreads, gemmWorkgroups } from '../../gpu/kernels/gemm.js';
+import { LatentSegments } from '../../gpu/kernels/latent-segments.js';
 import { SparseWeightGradients } from '../../gpu/kernels/sparse-weight-grads.js';
 import { WgslSaeStepRunner, type WgslStepSpec } from '../../sae/wgsl-step-runner.js';
 import type { StepInputs } from '../../sae/step-runner.js';
@@ -109,4 +110,20 @@ async function sparseGrads(c: SparseGradsCase) {
   return results;
 }
 
-Object.assign(globalThis, { mistudioGpu: { gemm, train, sparseGrads } });
+/** LatentSegments' counting dispatches alone (zero, count, scan): segmentStart [S+1] of idx [B, k]. */
+async function segmentStarts(c: { B: number; k: number; S: number; idx: number[] }): Promise<number[]> {
+  const { device } = await gpu();
+  const idx = createArray(device, c.B * c.k, 'idx', Uint32Array.from(c.idx));
+  const segments = new LatentSegments(device, c, idx.buffer);
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  for (const d of segments.counting) d.kernel.dispatch(pass, d.group, d.grid[0], d.grid[1]);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  const [starts] = await readArrays(device, [segments.segmentStart]);
+  segments.destroy();
+  idx.buffer.destroy();
+  return Array.from(new Uint32Array(starts));
+}
+
+Object.assign(globalThis, { mistudioGpu: { gemm, train, sparseGrads, segmentStarts } });
