@@ -24,7 +24,7 @@ log() { printf '[gpu-bundle] %s\n' "$*" >&2; }
 rm -rf "$STAGE" "$OUT/bundle.tar.xz"
 mkdir -p "$STAGE/node_modules"
 
-for name in run probe kernel-check sae-step-wgsl; do
+for name in run probe monitor-sample kernel-check gemm-check sae-step-wgsl; do
   entry=bench/gpu/$name.ts
   if [ ! -f "$entry" ]; then
     log "warning: $entry does not exist yet; the bundle goes without it"

@@ -1,8 +1,9 @@
 /**
  * GPU benchmark orchestrator, run on the GPU machine from the bundle that
  * scripts/build-gpu-bundle.sh makes (there it is run.mjs, beside the scripts it starts):
- * capabilities probe, kernel check, then miStudio's WGSL SAE step and its PyTorch twin
- * (bf16, tf32, fp32) for each architecture, and one ratio line per architecture.
+ * capabilities probe, one system-monitor sample (issue 8), kernel check, GEMM check, then miStudio's WGSL SAE
+ * step (tiled f32 GEMM, then the tensor-core GEMM where offered) and its PyTorch twin (bf16, tf32,
+ * fp32) for each architecture, and a ratio line per architecture and GEMM variant.
  *
  * Every step is a child process with its own timeout, killed with its whole process group: a GPU
  * kernel that hangs must not take the run with it. The run as a whole ends within
@@ -69,9 +70,13 @@ const node = (name: string, script: string, timeoutSeconds: number, extra: strin
 
 const steps: Step[] = [
   node('probe', 'probe.mjs', 60),
+  node('monitor', 'monitor-sample.mjs', 30),
   node('kernel-check', 'kernel-check.mjs', 90),
+  node('gemm-check', 'gemm-check.mjs', 90),
   ...ARCHITECTURES.flatMap((arch) => [
     node(`sae-step-wgsl ${arch}`, 'sae-step-wgsl.mjs', 120, ['--arch', arch, ...sizes]),
+    // The tensor-core GEMM where the adapter has one (an error line where it has not).
+    node(`sae-step-wgsl ${arch} subgroup-matrix`, 'sae-step-wgsl.mjs', 90, ['--arch', arch, '--gemm', 'subgroup-matrix-f16', ...sizes]),
     ...PRECISIONS.map((precision): Step => ({
       name: `pytorch ${arch} ${precision}`,
       command: python,
@@ -170,10 +175,13 @@ function tokensPerSecond(stepName: string): number | null {
 const ratio = (ours: number | null, theirs: number | null) => (ours !== null && theirs ? Number((ours / theirs).toFixed(4)) : null);
 
 for (const arch of ARCHITECTURES) {
-  const ours = tokensPerSecond(`sae-step-wgsl ${arch}`);
   const pytorchBf16 = tokensPerSecond(`pytorch ${arch} bf16`);
   const pytorchFp32 = tokensPerSecond(`pytorch ${arch} fp32`);
-  emit({ bench: 'gpu-sae-step-ratio', arch, ours, pytorchBf16, ratioToBf16: ratio(ours, pytorchBf16), ratioToFp32: ratio(ours, pytorchFp32) });
+  for (const [gemm, suffix] of [['tiled-f32', ''], ['subgroup-matrix-f16', ' subgroup-matrix']] as const) {
+    const ours = tokensPerSecond(`sae-step-wgsl ${arch}${suffix}`);
+    if (ours === null && suffix) continue;
+    emit({ bench: 'gpu-sae-step-ratio', arch, gemm, ours, pytorchBf16, ratioToBf16: ratio(ours, pytorchBf16), ratioToFp32: ratio(ours, pytorchFp32) });
+  }
 }
 // A child that survived SIGKILL still holds handles; the budget matters more than waiting for it.
 process.exit(failed ? 1 : 0);

@@ -69,7 +69,7 @@ export function describeCapabilities(adapter: AdapterDescription, prefer: Varian
     adapter.subgroupMinSize === subgroupSize && adapter.subgroupMaxSize === subgroupSize &&
     adapter.maxComputeWorkgroupStorageSize >= SUBGROUP_MATRIX_WORKGROUP_BYTES;
   if (!fits) return { ...base, gemm: 'tiled-f32', reason: `subgroup matrices ${shape} are offered, but the kernel needs ${M}×${N}×${K} with ${subgroupSize}-wide subgroups and ${SUBGROUP_MATRIX_WORKGROUP_BYTES} bytes of workgroup memory: workgroup-tiled f32 GEMM` };
-  // Not yet verified on a GPU (issue 11): until bench/gpu/kernel-check passes there, it is opt-in.
+  // Not yet verified on a GPU (issue 11): until bench/gpu/gemm-check passes there, it is opt-in.
   if (!prefer.subgroupMatrix) return { ...base, gemm: 'tiled-f32', reason: `subgroup matrices ${shape} are offered; the subgroup-matrix GEMM is opt-in until verified (MISTUDIO_WEBGPU_GEMM=subgroup-matrix-f16)` };
   return { ...base, gemm: 'subgroup-matrix-f16', reason: `subgroup matrices ${shape}: f16 operands, f32 accumulation` };
 }

@@ -1,6 +1,6 @@
 /**
  * The GPU benchmark orchestrator (bench/gpu/run.ts) without a GPU: fake child scripts stand in for
- * the probe, the kernel check, miStudio's WGSL step and the PyTorch twin, to show that JSON lines
+ * the probe, the kernel check, miStudio's WGSL step (both GEMM variants) and the PyTorch twin, to show that JSON lines
  * pass through verbatim, a hanging step is killed with what it started and the run goes on, the
  * ratio lines come from the children's figures, and the run ends within its budget. The real
  * PyTorch twin runs on the CPU at tiny sizes for the shape of its line.
@@ -47,9 +47,15 @@ const HANG_WITH_GRANDCHILD = `import { spawn } from 'node:child_process';
 const grandchild = spawn(process.execPath, ['-e', ${JSON.stringify(HANG)}], { stdio: 'inherit' });
 console.log(JSON.stringify({ bench: 'fake-hang', grandchild: grandchild.pid }));
 ${HANG}`;
-const OURS = `const arg = (name) => process.argv[process.argv.indexOf('--' + name) + 1];
-console.log(JSON.stringify({ bench: 'gpu-sae-step', impl: 'mistudio', arch: arg('arch'), batch: Number(arg('batch')), dSae: Number(arg('d-sae')),
-  tokensPerSecond: arg('arch') === 'topk' ? 500 : 1000 }));
+// The tensor-core variant is "offered" for standard only: topk's run fails as on an adapter without it.
+const OURS = `const arg = (name) => { const i = process.argv.indexOf('--' + name); return i < 0 ? undefined : process.argv[i + 1]; };
+const gemm = arg('gemm') ?? 'tiled-f32';
+if (gemm !== 'tiled-f32' && arg('arch') === 'topk') {
+  console.log(JSON.stringify({ bench: 'gpu-sae-step', impl: 'mistudio', arch: 'topk', error: 'not available here' }));
+  process.exit(1);
+}
+console.log(JSON.stringify({ bench: 'gpu-sae-step', impl: 'mistudio', arch: arg('arch'), gemm, batch: Number(arg('batch')), dSae: Number(arg('d-sae')),
+  tokensPerSecond: (arg('arch') === 'topk' ? 500 : 1000) * (gemm === 'tiled-f32' ? 1 : 2) }));
 `;
 const FAKE_TWIN = `import argparse, json
 ap = argparse.ArgumentParser()
@@ -109,18 +115,21 @@ describe('GPU bench orchestrator', () => {
     expect(timeout.ms - run.lines[hang].ms).toBeLessThan(4500);
     expect(running(grandchild)).toBe(false);
 
-    const steps = lines.filter((l) => l.bench === 'gpu-sae-step');
-    expect(steps.map((l) => `${l.impl} ${l.arch} ${l.precision ?? ''}`.trim())).toEqual([
-      'mistudio standard', 'pytorch standard bf16', 'pytorch standard tf32', 'pytorch standard fp32',
-      'mistudio topk', 'pytorch topk bf16', 'pytorch topk tf32', 'pytorch topk fp32',
+    const steps = lines.filter((l) => l.bench === 'gpu-sae-step' && !l.error);
+    expect(steps.map((l) => `${l.impl} ${l.arch} ${l.precision ?? l.gemm}`)).toEqual([
+      'mistudio standard tiled-f32', 'mistudio standard subgroup-matrix-f16', 'pytorch standard bf16', 'pytorch standard tf32', 'pytorch standard fp32',
+      'mistudio topk tiled-f32', 'pytorch topk bf16', 'pytorch topk tf32', 'pytorch topk fp32',
     ]);
+    expect(lines.filter((l) => l.bench === 'gpu' && l.step === 'sae-step-wgsl topk subgroup-matrix')).toEqual([{ bench: 'gpu', step: 'sae-step-wgsl topk subgroup-matrix', error: 'exit code 1' }]);
     // --small sets the sizes and the CPU for the twin; an explicit size flag still wins.
     expect(steps.every((l) => l.batch === 64 && (l.impl === 'mistudio' ? l.dSae === 512 : l.device === 'cpu'))).toBe(true);
     expect(steps.filter((l) => l.impl === 'pytorch').every((l) => l.secondsBudget === 1)).toBe(true);
 
+    // One line per architecture and GEMM variant that produced a figure.
     expect(lines.filter((l) => l.bench === 'gpu-sae-step-ratio')).toEqual([
-      { bench: 'gpu-sae-step-ratio', arch: 'standard', ours: 1000, pytorchBf16: 4000, ratioToBf16: 0.25, ratioToFp32: 0.5 },
-      { bench: 'gpu-sae-step-ratio', arch: 'topk', ours: 500, pytorchBf16: 4000, ratioToBf16: 0.125, ratioToFp32: 0.25 },
+      { bench: 'gpu-sae-step-ratio', arch: 'standard', gemm: 'tiled-f32', ours: 1000, pytorchBf16: 4000, ratioToBf16: 0.25, ratioToFp32: 0.5 },
+      { bench: 'gpu-sae-step-ratio', arch: 'standard', gemm: 'subgroup-matrix-f16', ours: 2000, pytorchBf16: 4000, ratioToBf16: 0.5, ratioToFp32: 1 },
+      { bench: 'gpu-sae-step-ratio', arch: 'topk', gemm: 'tiled-f32', ours: 500, pytorchBf16: 4000, ratioToBf16: 0.125, ratioToFp32: 0.25 },
     ]);
     expect(run.code).toBe(1);
   });
@@ -132,7 +141,7 @@ describe('GPU bench orchestrator', () => {
     // The budget, less the 2 s kept back for the kill and the script's start, bounds the first step's 60 s.
     expect(lines[0]).toMatchObject({ bench: 'gpu', step: 'probe', error: expect.stringMatching(/^timeout after (9|10)s$/) });
     expect(lines.slice(1, -2).map((l) => [l.step, typeof l.skipped])).toEqual(
-      ['kernel-check', ...['standard', 'topk'].flatMap((a) => [`sae-step-wgsl ${a}`, ...['bf16', 'tf32', 'fp32'].map((p) => `pytorch ${a} ${p}`)])].map((s) => [s, 'string']),
+      ['monitor', 'kernel-check', 'gemm-check', ...['standard', 'topk'].flatMap((a) => [`sae-step-wgsl ${a}`, `sae-step-wgsl ${a} subgroup-matrix`, ...['bf16', 'tf32', 'fp32'].map((p) => `pytorch ${a} ${p}`)])].map((s) => [s, 'string']),
     );
     expect(lines.slice(-2).map((l) => [l.arch, l.ours, l.ratioToBf16])).toEqual([['standard', null, null], ['topk', null, null]]);
     // Node's and tsx's start-up come on top of the budget, which counts from the script's start.
@@ -144,9 +153,10 @@ describe('GPU bench orchestrator', () => {
     const run = await runHarness(['--steps-dir', dir, '--small']);
     const lines = parsed(run);
     expect(lines[0]).toEqual({ bench: 'gpu', step: 'probe', error: `missing ${path.join(dir, 'probe.mjs')}` });
-    expect(lines.filter((l) => typeof l.error === 'string' && l.error.startsWith('missing '))).toHaveLength(8);
-    expect(lines.filter((l) => l.impl === 'mistudio')).toHaveLength(2);
-    expect(lines.at(-1)).toEqual({ bench: 'gpu-sae-step-ratio', arch: 'topk', ours: 500, pytorchBf16: null, ratioToBf16: null, ratioToFp32: null });
+    // probe, monitor, kernel-check, gemm-check and the six PyTorch runs.
+    expect(lines.filter((l) => typeof l.error === 'string' && l.error.startsWith('missing '))).toHaveLength(10);
+    expect(lines.filter((l) => l.impl === 'mistudio' && !l.error)).toHaveLength(3);
+    expect(lines.at(-1)).toEqual({ bench: 'gpu-sae-step-ratio', arch: 'topk', gemm: 'tiled-f32', ours: 500, pytorchBf16: null, ratioToBf16: null, ratioToFp32: null });
   });
 });
 

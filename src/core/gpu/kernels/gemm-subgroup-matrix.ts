@@ -7,7 +7,8 @@
  * same epilogues as the tiled f32 GEMM (gemm.ts) apply, with the same bindings.
  *
  * Not yet verified on a GPU (issue 11): the capability probe selects it only when asked to
- * (MISTUDIO_WEBGPU_GEMM=subgroup-matrix-f16), and bench/gpu/kernel-check compares it with the f32 GEMM.
+ * (MISTUDIO_WEBGPU_GEMM=subgroup-matrix-f16), and bench/gpu/gemm-check compares it with a float64
+ * product of the f16-rounded operands.
  */
 import type { Epilogue, GemmShape } from './gemm.js';
 
