@@ -66,12 +66,12 @@ async function main(): Promise<number> {
   variants.set('tiled-f32', (shape) => ({ code: gemmShader(shape, undefined, threads), grid: (m, n) => gemmWorkgroups(m, n, threads) }));
   const withMatrices = describeCapabilities(gpu.capabilities.adapter, { subgroupMatrix: true });
   if (withMatrices.gemm === 'subgroup-matrix-f16') {
-    const syntax = await guard(subgroupMatrixSyntax(device), 'compiling the subgroup-matrix probe');
+    const { syntax, errors } = await guard(subgroupMatrixSyntax(device), 'compiling the subgroup-matrix probe');
     if (syntax) {
-      say(`subgroup-matrix builtins: ${syntax}`);
+      say(`subgroup-matrix builtins: layout ${syntax.layout}, subgroup index ${syntax.subgroupIndex}`);
       variants.set('subgroup-matrix-f16', (shape) => ({ code: subgroupMatrixGemmShader(shape, undefined, syntax), grid: (m, n) => [Math.ceil(n / SUBGROUP_MATRIX_TILE), Math.ceil(m / SUBGROUP_MATRIX_TILE)] }));
     } else {
-      emit({ bench: 'gpu-gemm-check', gemm: 'subgroup-matrix-f16', skipped: 'this Dawn compiles neither spelling of the subgroup-matrix builtins' });
+      emit({ bench: 'gpu-gemm-check', gemm: 'subgroup-matrix-f16', error: 'this Dawn compiles no spelling of the kernel', compilerErrors: errors });
     }
   } else {
     emit({ bench: 'gpu-gemm-check', gemm: 'subgroup-matrix-f16', skipped: withMatrices.reason });

@@ -76,8 +76,9 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
     if (reason) throw new MiStudioError('UNSUPPORTED', reason, { field: 'architecture', hint: 'train on device "cpu", or on "webgpu" through the onnxruntime graph' });
     let syntax: SubgroupMatrixSyntax | undefined;
     if (gpu.capabilities.gemm === 'subgroup-matrix-f16') {
-      syntax = await subgroupMatrixSyntax(gpu.device);
-      if (!syntax) throw new MiStudioError('DEVICE_UNAVAILABLE', 'this Dawn compiles neither spelling of the subgroup-matrix builtins', { field: 'MISTUDIO_WEBGPU_GEMM', hint: 'unset MISTUDIO_WEBGPU_GEMM to use the tiled f32 GEMM' });
+      const probe = await subgroupMatrixSyntax(gpu.device);
+      if (!probe.syntax) throw new MiStudioError('DEVICE_UNAVAILABLE', `this Dawn compiles no spelling of the subgroup-matrix GEMM (${probe.errors.join('; ')})`, { field: 'MISTUDIO_WEBGPU_GEMM', hint: 'unset MISTUDIO_WEBGPU_GEMM to use the tiled f32 GEMM' });
+      syntax = probe.syntax;
     }
     const runner = new WgslSaeStepRunner(spec, gpu.device, gpu.capabilities, syntax);
     gpu.device.pushErrorScope('validation');

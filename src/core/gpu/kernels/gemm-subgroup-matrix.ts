@@ -13,10 +13,23 @@
 import type { Epilogue, GemmShape } from './gemm.js';
 
 /**
- * The extension's builtins changed signature in Dawn: the layout moved from a bool argument to a
- * template parameter. Both spellings are generated; `subgroupMatrixSyntax` finds the one this Dawn takes.
+ * The extension's builtins changed signature in Dawn (the layout moved from a bool argument to a
+ * template parameter; the Tint in npm webgpu 0.6.2 asserts the template form), and whether the
+ * subgroup's place may come from local_invocation_index (which the uniformity analysis treats as
+ * varying per invocation) or needs @builtin(subgroup_id) is not settled on paper. Every combination is
+ * generated; `subgroupMatrixSyntax` finds the first one this Dawn compiles.
  */
-export type SubgroupMatrixSyntax = 'layout-template' | 'layout-argument';
+export interface SubgroupMatrixSyntax {
+  layout: 'template' | 'argument';
+  subgroupIndex: 'builtin' | 'invocation';
+}
+
+const SYNTAXES: SubgroupMatrixSyntax[] = [
+  { layout: 'template', subgroupIndex: 'builtin' },
+  { layout: 'template', subgroupIndex: 'invocation' },
+  { layout: 'argument', subgroupIndex: 'builtin' },
+  { layout: 'argument', subgroupIndex: 'invocation' },
+];
 
 export const SUBGROUP_MATRIX_TILE = 64;
 const BK = 32;
@@ -26,18 +39,18 @@ export const SUBGROUP_MATRIX_SHAPE = { M: 16, N: 16, K: 16, subgroupSize: 32 } a
 export const SUBGROUP_MATRIX_WORKGROUP_BYTES = 2 * 64 * BK * 2 + 64 * 64 * 4;
 
 function load(syntax: SubgroupMatrixSyntax, type: string, array: string, offset: string, stride: number): string {
-  return syntax === 'layout-template'
+  return syntax.layout === 'template'
     ? `subgroupMatrixLoad<${type}, row_major>(&${array}, ${offset}, ${stride}u)`
     : `subgroupMatrixLoad<${type}>(&${array}, ${offset}, false, ${stride}u)`;
 }
 
 function store(syntax: SubgroupMatrixSyntax, array: string, offset: string, value: string, stride: number): string {
-  return syntax === 'layout-template'
+  return syntax.layout === 'template'
     ? `subgroupMatrixStore<row_major>(&${array}, ${offset}, ${value}, ${stride}u)`
     : `subgroupMatrixStore(&${array}, ${offset}, ${value}, false, ${stride}u)`;
 }
 
-export function subgroupMatrixGemmShader(shape: GemmShape, epilogue: Epilogue = { body: 'return acc;' }, syntax: SubgroupMatrixSyntax = 'layout-template'): string {
+export function subgroupMatrixGemmShader(shape: GemmShape, epilogue: Epilogue = { body: 'return acc;' }, syntax: SubgroupMatrixSyntax = SYNTAXES[0]): string {
   const aIndex = shape.transA ? 'k * dims.M + m' : 'm * dims.K + k';
   const bIndex = shape.transB ? 'n * dims.K + k' : 'k * dims.N + n';
   // Staging walks follow the stored layout, so neighbouring invocations read neighbouring addresses.
@@ -76,10 +89,10 @@ fn epilogue(row: u32, col: u32, acc: f32) -> f32 {
 }
 
 @compute @workgroup_size(128)
-fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>${syntax.subgroupIndex === 'builtin' ? ', @builtin(subgroup_id) sg: u32' : ''}) {
   let rowBase = wid.y * 64u;
   let colBase = wid.x * 64u;
-  let sg = t / 32u;
+  ${syntax.subgroupIndex === 'builtin' ? '' : 'let sg = t / 32u;'}
   let rowOff = (sg / 2u) * 32u;
   let colOff = (sg % 2u) * 32u;
   var c00 = ${result}();
@@ -122,12 +135,21 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
 }`;
 }
 
-/** Which spelling of the builtins this Dawn compiles, or undefined when neither does. */
-export async function subgroupMatrixSyntax(device: GPUDevice): Promise<SubgroupMatrixSyntax | undefined> {
-  for (const syntax of ['layout-template', 'layout-argument'] as const) {
-    const module = device.createShaderModule({ label: `subgroup-matrix probe ${syntax}`, code: subgroupMatrixGemmShader({ transA: false, transB: false }, undefined, syntax) });
+/**
+ * The first spelling of the builtins this Dawn compiles; when none does, `errors` holds each
+ * spelling's first compiler error, which is what fixing the kernel needs.
+ */
+export async function subgroupMatrixSyntax(device: GPUDevice): Promise<{ syntax?: SubgroupMatrixSyntax; errors: string[] }> {
+  const errors: string[] = [];
+  for (const syntax of SYNTAXES) {
+    const name = `${syntax.layout}/${syntax.subgroupIndex}`;
+    device.pushErrorScope('validation');
+    const module = device.createShaderModule({ label: `subgroup-matrix probe ${name}`, code: subgroupMatrixGemmShader({ transA: false, transB: false }, undefined, syntax) });
     const info = await module.getCompilationInfo();
-    if (!info.messages.some((m) => m.type === 'error')) return syntax;
+    await device.popErrorScope();
+    const error = info.messages.find((m) => m.type === 'error');
+    if (!error) return { syntax, errors };
+    errors.push(`${name}: ${error.lineNum}:${error.linePos} ${error.message}`);
   }
-  return undefined;
+  return { errors };
 }
