@@ -13,7 +13,7 @@ import { MiStudioError } from '../errors.js';
 import type { GpuCapabilities } from '../gpu/capabilities.js';
 import { createArray, readArrays, writeArray, type GpuArray } from '../gpu/buffers.js';
 import { ComputeKernel, uniformBuffer, workgroupGrid } from '../gpu/compute.js';
-import { gemmShader, gemmThreads, gemmWorkgroups, type Epilogue, type GemmShape } from '../gpu/kernels/gemm.js';
+import { gemmConfig, gemmShader, gemmWorkgroups, type Epilogue, type GemmShape } from '../gpu/kernels/gemm.js';
 import { SUBGROUP_MATRIX_TILE, subgroupMatrixGemmShader, subgroupMatrixSyntax, type SubgroupMatrixSyntax } from '../gpu/kernels/gemm-subgroup-matrix.js';
 import { columnSumShader, partialSumShader, PARTIAL_GROUPS, SUM_PARTIALS, WG } from '../gpu/kernels/reductions.js';
 import { ADAM, B_DEC_GRAD, CENTRE, COLUMN_VARIANCE, FINALIZE, LATENT_TOTALS, RESIDUAL, ROW_NORMS, SLOT, STEP_STRUCT } from '../gpu/kernels/sae-step.js';
@@ -179,8 +179,8 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
       this.add(label, subgroupMatrixGemmShader(shape, epilogue, this.syntax), [dims, a, b, c, ...extra], grid);
       return;
     }
-    const threads = gemmThreads(this.capabilities.software);
-    this.add(label, gemmShader(shape, epilogue, threads), [dims, a, b, c, ...extra], gemmWorkgroups(M, N, threads));
+    const config = gemmConfig(this.capabilities.software);
+    this.add(label, gemmShader(shape, epilogue, config), [dims, a, b, c, ...extra], gemmWorkgroups(M, N, config));
   }
 
   /** scalars[slot] = scale · Σ (squares ? v² : v) over each array in `sources`. */

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SaeStepRunner } from '../sae/step-runner.js';
 import type { WgslStepSpec } from '../sae/wgsl-step-runner.js';
 import { Rng } from '../engine/random.js';
+import { gemmConfig } from '../gpu/kernels/gemm.js';
 import { openWebGpuPage, type WebGpuPage } from './helpers/webgpu-browser.js';
 
 let gpu: WebGpuPage;
@@ -32,12 +33,15 @@ function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>
 
 describe('WGSL GEMM', () => {
   const rand = new Rng(7);
-  for (const [transA, transB] of [[false, true], [false, false], [true, false]] as const) {
-    it(`${transA ? 'T' : 'N'}${transB ? 'T' : 'N'} matches a float64 product on ragged sizes`, async () => {
-      const M = 70, N = 45, K = 37; // not multiples of any tile
+  // The software blocking the tests' adapter gets, and the GPUs' (Chromium's SwiftShader runs
+  // 256-invocation workgroups that Dawn in Node cannot).
+  const configs = { software: gemmConfig(true), gpu: gemmConfig(false) };
+  for (const [transA, transB] of [[false, true], [false, false], [true, false]] as const) for (const [name, config] of Object.entries(configs)) {
+    it(`${transA ? 'T' : 'N'}${transB ? 'T' : 'N'} with the ${name} blocking matches a float64 product on ragged sizes`, async () => {
+      const M = 150, N = 45, K = 37; // not multiples of any tile; more than one tile of rows
       const a = randoms(M * K, rand);
       const b = randoms(K * N, rand);
-      const out = await gpu.page.evaluate((c) => (globalThis as any).mistudioGpu.gemm(c), { M, N, K, transA, transB, a, b });
+      const out = await gpu.page.evaluate((c) => (globalThis as any).mistudioGpu.gemm(c), { M, N, K, transA, transB, a, b, config });
       const expected = new Float64Array(M * N);
       for (let i = 0; i < M; i++) {
         for (let j = 0; j < N; j++) {
@@ -70,7 +74,7 @@ function auxInputs(spec: WgslStepSpec, dead: number[]) {
   return { deadIndices: dead, kAux: Math.min(half, dead.length), auxScale: 1 * Math.min(dead.length / half, 1) };
 }
 
-async function compareTraining(spec: WgslStepSpec, dead: (number[] | undefined)[] = []) {
+async function compareTraining(spec: WgslStepSpec, dead: (number[] | undefined)[] = [], asHardware = false) {
   const params = initialParameters(spec, 11);
   const rand = new Rng(5);
   const steps = [1, 2, 3].map((t) => ({
@@ -80,7 +84,7 @@ async function compareTraining(spec: WgslStepSpec, dead: (number[] | undefined)[
     biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** t),
     ...(dead[t - 1] ? { aux: auxInputs(spec, dead[t - 1]!) } : {}),
   }));
-  const gpuRun = await gpu.page.evaluate((c) => (globalThis as any).mistudioGpu.train(c), { spec, params, steps });
+  const gpuRun = await gpu.page.evaluate((c) => (globalThis as any).mistudioGpu.train(c), { spec, params, steps, asHardware });
   expect(gpuRun.software).toBe(true);
   const cpu = await SaeStepRunner.create(spec, Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Float32Array.from(v)])), undefined, { device: 'cpu', intraOpNumThreads: 1 });
   try {
@@ -112,6 +116,10 @@ async function compareTraining(spec: WgslStepSpec, dead: (number[] | undefined)[
 describe('WGSL SAE training step', () => {
   it('standard: three steps equal the CPU graph (gradients, metrics, parameters, moments)', async () => {
     await compareTraining(stepSpec('standard'));
+  }, 60_000);
+
+  it('standard with the GEMM blocking of hardware adapters (128×128 tiles): three steps equal the CPU graph', async () => {
+    await compareTraining(stepSpec('standard', { dSae: 200, batch: 140 }), [], true);
   }, 60_000);
 
   it('topk with decoder-norm rescaling: three steps equal the CPU graph', async () => {

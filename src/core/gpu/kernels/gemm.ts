@@ -1,7 +1,7 @@
 /**
- * C[M, N] = op(A) op(B), f32, workgroup-tiled: a tile of C per workgroup (64×64 from 16×16 threads
- * on GPUs), each thread accumulating a 4×4 block in registers while 16-deep slabs of A and B pass
- * through workgroup memory. Transposes are compile-time, so the SAE step's three shapes share one kernel:
+ * C[M, N] = op(A) op(B), f32, workgroup-tiled: a tile of C per workgroup, each invocation
+ * accumulating a block of it in registers while slabs of A and B pass through workgroup memory
+ * (GemmConfig). Transposes are compile-time, so the SAE step's three shapes share one kernel:
  *   NT (encoder, dR W_decᵀ)  — A [M, K], B stored [N, K]
  *   NN (decoder)             — A [M, K], B [K, N]
  *   TN (weight gradients)    — A stored [K, M], B [K, N]
@@ -22,28 +22,36 @@ export interface Epilogue {
   body: string;
 }
 
-/** Threads per side of the workgroup; the tile of C is 4× that. */
-export type GemmThreads = 8 | 16;
-
 /**
- * 16×16 threads on GPUs. SwiftShader crashes (futex abort in its fiber scheduler) on workgroups of
- * 256 invocations that use barriers, so software adapters get 8×8.
+ * The blocking: `threads`² invocations, each accumulating `perThread`² values of C in registers,
+ * make a tile of (threads · perThread)² while `depth`-deep slabs of A and B pass through workgroup
+ * memory. More values a thread means more multiply-adds per workgroup-memory read.
  */
-export function gemmThreads(software: boolean): GemmThreads {
-  return software ? 8 : 16;
+export interface GemmConfig {
+  threads: 8 | 16;
+  perThread: 4 | 8;
+  depth: 8 | 16;
 }
 
-export function gemmShader(shape: GemmShape, epilogue: Epilogue = { body: 'return acc;' }, threads: GemmThreads = 16): string {
-  const T = threads;
-  const tile = 4 * T;
-  const slab = 16 * tile;
+/**
+ * GPUs get 16×16 invocations of 8×8 values (128×128 tiles, the classic SGEMM blocking). SwiftShader,
+ * which runs the kernels in CI, crashes (a futex abort in its fiber scheduler) on workgroups of 256
+ * invocations that use barriers under Dawn in Node, so software adapters get 8×8 invocations of 4×4.
+ */
+export function gemmConfig(software: boolean): GemmConfig {
+  return software ? { threads: 8, perThread: 4, depth: 16 } : { threads: 16, perThread: 8, depth: 8 };
+}
+
+export function gemmShader(shape: GemmShape, epilogue: Epilogue = { body: 'return acc;' }, config: GemmConfig = gemmConfig(false)): string {
+  const { threads: T, perThread: R, depth: D } = config;
+  const tile = T * R;
+  const slab = D * tile;
   const loads = slab / (T * T);
   const aIndex = shape.transA ? 'k * dims.M + m' : 'm * dims.K + k';
   const bIndex = shape.transB ? 'n * dims.K + k' : 'k * dims.N + n';
-  // Each thread loads 4 elements of each slab; the walk follows the stored layout so neighbouring
-  // threads read neighbouring addresses.
-  const aLoad = shape.transA ? `let mm = idx % ${tile}u; let kk = idx / ${tile}u;` : 'let kk = idx % 16u; let mm = idx / 16u;';
-  const bLoad = shape.transB ? 'let kk = idx % 16u; let nn = idx / 16u;' : `let nn = idx % ${tile}u; let kk = idx / ${tile}u;`;
+  // The walk over a slab follows the stored layout, so neighbouring invocations read neighbouring addresses.
+  const aLoad = shape.transA ? `let mm = idx % ${tile}u; let kk = idx / ${tile}u;` : `let kk = idx % ${D}u; let mm = idx / ${D}u;`;
+  const bLoad = shape.transB ? `let kk = idx % ${D}u; let nn = idx / ${D}u;` : `let nn = idx % ${tile}u; let kk = idx / ${tile}u;`;
   return /* wgsl */ `
 struct Dims { M: u32, N: u32, K: u32 }
 @group(0) @binding(0) var<uniform> dims: Dims;
@@ -52,8 +60,8 @@ struct Dims { M: u32, N: u32, K: u32 }
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 ${epilogue.bindings ?? ''}
 
-var<workgroup> As: array<f32, ${slab}>; // [16][${tile}], k-major
-var<workgroup> Bs: array<f32, ${slab}>; // [16][${tile}], k-major
+var<workgroup> As: array<f32, ${slab}>; // [${D}][${tile}], k-major
+var<workgroup> Bs: array<f32, ${slab}>; // [${D}][${tile}], k-major
 
 fn epilogue(row: u32, col: u32, acc: f32) -> f32 {
   ${epilogue.body}
@@ -66,8 +74,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let t = ty * ${T}u + tx;
   let rowBase = wid.y * ${tile}u;
   let colBase = wid.x * ${tile}u;
-  var acc: array<f32, 16>;
-  for (var i = 0u; i < 16u; i++) { acc[i] = 0.0; }
+  var acc: array<f32, ${R * R}>;
+  for (var i = 0u; i < ${R * R}u; i++) { acc[i] = 0.0; }
   var k0 = 0u;
   loop {
     if (k0 >= dims.K) { break; }
@@ -91,28 +99,28 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       }
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < 16u; kk++) {
-      var av: array<f32, 4>;
-      var bv: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        av[i] = As[kk * ${tile}u + ty * 4u + i];
-        bv[i] = Bs[kk * ${tile}u + tx * 4u + i];
+    for (var kk = 0u; kk < ${D}u; kk++) {
+      var av: array<f32, ${R}>;
+      var bv: array<f32, ${R}>;
+      for (var i = 0u; i < ${R}u; i++) {
+        av[i] = As[kk * ${tile}u + ty * ${R}u + i];
+        bv[i] = Bs[kk * ${tile}u + tx * ${R}u + i];
       }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) {
-          acc[i * 4u + j] = fma(av[i], bv[j], acc[i * 4u + j]);
+      for (var i = 0u; i < ${R}u; i++) {
+        for (var j = 0u; j < ${R}u; j++) {
+          acc[i * ${R}u + j] = fma(av[i], bv[j], acc[i * ${R}u + j]);
         }
       }
     }
     workgroupBarrier();
-    k0 += 16u;
+    k0 += ${D}u;
   }
-  for (var i = 0u; i < 4u; i++) {
-    let row = rowBase + ty * 4u + i;
+  for (var i = 0u; i < ${R}u; i++) {
+    let row = rowBase + ty * ${R}u + i;
     if (row >= dims.M) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let col = colBase + tx * 4u + j;
-      if (col < dims.N) { c[row * dims.N + col] = epilogue(row, col, acc[i * 4u + j]); }
+    for (var j = 0u; j < ${R}u; j++) {
+      let col = colBase + tx * ${R}u + j;
+      if (col < dims.N) { c[row * dims.N + col] = epilogue(row, col, acc[i * ${R}u + j]); }
     }
   }
 }
@@ -120,6 +128,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 }
 
 /** Workgroups for a [M, N] result. */
-export function gemmWorkgroups(M: number, N: number, threads: GemmThreads = 16): [number, number] {
-  return [Math.ceil(N / (4 * threads)), Math.ceil(M / (4 * threads))];
+export function gemmWorkgroups(M: number, N: number, config: GemmConfig = gemmConfig(false)): [number, number] {
+  const tile = config.threads * config.perThread;
+  return [Math.ceil(N / tile), Math.ceil(M / tile)];
 }

@@ -5,7 +5,7 @@
 import { describeCapabilities, type GpuCapabilities } from '../../gpu/capabilities.js';
 import { createArray, readArrays, readFloats, writeArray } from '../../gpu/buffers.js';
 import { ComputeKernel, uniformBuffer } from '../../gpu/compute.js';
-import { gemmShader, gemmThreads, gemmWorkgroups } from '../../gpu/kernels/gemm.js';
+import { gemmConfig, gemmShader, gemmWorkgroups, type GemmConfig } from '../../gpu/kernels/gemm.js';
 import { LatentSegments } from '../../gpu/kernels/latent-segments.js';
 import { SparseWeightGradients } from '../../gpu/kernels/sparse-weight-grads.js';
 import { WgslSaeStepRunner, type WgslStepSpec } from '../../sae/wgsl-step-runner.js';
@@ -30,12 +30,12 @@ async function gpu() {
   return context;
 }
 
-export interface GemmCase { M: number; N: number; K: number; transA: boolean; transB: boolean; a: number[]; b: number[] }
+export interface GemmCase { M: number; N: number; K: number; transA: boolean; transB: boolean; a: number[]; b: number[]; config?: GemmConfig }
 
 async function gemm(c: GemmCase): Promise<number[]> {
   const { device, capabilities } = await gpu();
-  const threads = gemmThreads(capabilities.software);
-  const kernel = new ComputeKernel(device, 'gemm', gemmShader({ transA: c.transA, transB: c.transB }, undefined, threads));
+  const config = c.config ?? gemmConfig(capabilities.software);
+  const kernel = new ComputeKernel(device, 'gemm', gemmShader({ transA: c.transA, transB: c.transB }, undefined, config));
   const out = createArray(device, c.M * c.N, 'c');
   const group = kernel.bind([
     uniformBuffer(device, 'dims', new Uint32Array([c.M, c.N, c.K])),
@@ -45,7 +45,7 @@ async function gemm(c: GemmCase): Promise<number[]> {
   ]);
   const encoder = device.createCommandEncoder();
   const pass = encoder.beginComputePass();
-  kernel.dispatch(pass, group, ...gemmWorkgroups(c.M, c.N, threads));
+  kernel.dispatch(pass, group, ...gemmWorkgroups(c.M, c.N, config));
   pass.end();
   device.queue.submit([encoder.finish()]);
   return Array.from(await readFloats(device, out));
@@ -55,12 +55,14 @@ export interface TrainCase {
   spec: WgslStepSpec;
   params: Record<string, number[]>;
   steps: (Omit<StepInputs, 'x'> & { x: number[] })[];
+  /** Run with the kernel configuration a hardware adapter gets (the GEMM blocking), not SwiftShader's. */
+  asHardware?: boolean;
 }
 
 async function train(c: TrainCase) {
   const g = await gpu();
   const params = Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, Float32Array.from(v)]));
-  const runner = await WgslSaeStepRunner.create(c.spec, params, undefined, g);
+  const runner = await WgslSaeStepRunner.create(c.spec, params, undefined, c.asHardware ? { ...g, capabilities: { ...g.capabilities, software: false } } : g);
   const metrics = [];
   for (const s of c.steps) {
     const m = await runner.step({ ...s, x: Float32Array.from(s.x) });
