@@ -83,12 +83,23 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
     const runner = new WgslSaeStepRunner(spec, gpu.device, gpu.capabilities, syntax);
     gpu.device.pushErrorScope('validation');
     gpu.device.pushErrorScope('out-of-memory');
-    runner.allocate(params, moments);
-    runner.build();
+    let failure: unknown;
+    try {
+      runner.allocate(params, moments);
+      runner.build();
+    } catch (cause) {
+      failure = cause;
+    }
+    // The scopes are popped whatever happened, so the device's error handling stays balanced.
     const oom = await gpu.device.popErrorScope();
     const invalid = await gpu.device.popErrorScope();
-    if (oom) throw new MiStudioError('OUT_OF_MEMORY', `the GPU has no room for this SAE: ${oom.message}`, { field: 'dSae', hint: 'reduce dSae or batchSizeTokens' });
-    if (invalid) throw new MiStudioError('DEVICE_UNAVAILABLE', `the WGSL step kernels were rejected: ${invalid.message}`, { field: 'device' });
+    failure ??= oom
+      ? new MiStudioError('OUT_OF_MEMORY', `the GPU has no room for this SAE: ${oom.message}`, { field: 'dSae', hint: 'reduce dSae or batchSizeTokens' })
+      : invalid && new MiStudioError('DEVICE_UNAVAILABLE', `the WGSL step kernels were rejected: ${invalid.message}`, { field: 'device' });
+    if (failure) {
+      await runner.release();
+      throw failure;
+    }
     return runner;
   }
 
@@ -106,7 +117,14 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
 
   private allocate(params: SaeParameters, moments: AdamMoments | undefined): void {
     const { batch: B, dIn: d, dSae: S, k } = this.spec;
-    const make = (name: string, length: number, data?: Float32Array | Uint32Array) => this.arrays.set(name, createArray(this.device, length, name, data));
+    const limitBytes = this.device.limits.maxStorageBufferBindingSize;
+    const make = (name: string, length: number, data?: Float32Array | Uint32Array) => {
+      // A [B, S] matrix is the largest; one over the binding limit would fail at validation, less clearly.
+      if (length * 4 > limitBytes) {
+        throw new MiStudioError('OUT_OF_MEMORY', `the step's ${name} needs ${length * 4} bytes, over this GPU's ${limitBytes}-byte storage binding limit`, { field: 'batchSizeTokens', hint: 'reduce batchSizeTokens or dSae' });
+      }
+      this.arrays.set(name, createArray(this.device, length, name, data));
+    };
     for (const s of parameterSpecs(this.spec.architecture)) {
       const size = parameterShape(s, d, S).reduce((x, y) => x * y, 1);
       const check = (label: string, data: Float32Array | undefined) => {

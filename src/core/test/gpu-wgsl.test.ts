@@ -143,6 +143,17 @@ describe('WGSL SAE training step', () => {
     }
   }, 60_000);
 
+  it('refuses sizes whose [B, S] matrices exceed the device\'s storage binding limit, naming the fix', async () => {
+    // Chromium's default limit is 128 MiB: 1024 × 40000 floats is 156 MiB.
+    const spec = stepSpec('standard', { batch: 1024, dSae: 40_000, dIn: 8 });
+    const params = { W_encT: new Array(40_000 * 8).fill(0), b_enc: new Array(40_000).fill(0), W_dec: new Array(40_000 * 8).fill(0), b_dec: new Array(8).fill(0) };
+    const message = await gpu.page.evaluate(
+      (c) => (globalThis as any).mistudioGpu.train(c).then(() => 'created', (e: Error) => e.message),
+      { spec, params, steps: [] },
+    );
+    expect(message).toMatch(/needs 163840000 bytes, over this GPU's \d+-byte storage binding limit.*batchSizeTokens/);
+  }, 60_000);
+
   it('topk with AuxK: steps with many, no, and few dead latents equal the CPU graph', async () => {
     const spec = stepSpec('topk');
     // 30 dead (k_aux = d/2 = 12, full scale), none, then 5 (k_aux = 5, scale 5/12). Dead latents may
