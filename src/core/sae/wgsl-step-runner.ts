@@ -15,10 +15,11 @@ import { createArray, readArrays, writeArray, type GpuArray } from '../gpu/buffe
 import { ComputeKernel, uniformBuffer, workgroupGrid } from '../gpu/compute.js';
 import { gemmConfig, gemmShader, gemmWorkgroups, type Epilogue, type GemmShape } from '../gpu/kernels/gemm.js';
 import { SUBGROUP_MATRIX_TILE, subgroupMatrixGemmShader, subgroupMatrixSyntax, type SubgroupMatrixSyntax } from '../gpu/kernels/gemm-subgroup-matrix.js';
-import { columnSumShader, partialSumShader, PARTIAL_GROUPS, SUM_PARTIALS, WG } from '../gpu/kernels/reductions.js';
+import { WG } from '../gpu/kernels/grid.js';
+import { columnSumShader, partialSumShader, PARTIAL_GROUPS, SUM_PARTIALS } from '../gpu/kernels/reductions.js';
 import { ADAM, B_DEC_GRAD, CENTRE, COLUMN_VARIANCE, FINALIZE, LATENT_TOTALS, RESIDUAL, ROW_NORMS, SLOT, STEP_STRUCT } from '../gpu/kernels/sae-step.js';
 import { SparseWeightGradients } from '../gpu/kernels/sparse-weight-grads.js';
-import { AUX_ERROR, AUX_SCATTER, MAX_TOPK, SCATTER, sparseDecodeShader, sparseGradShader, topkSelectShader, TOPK_TOTALS } from '../gpu/kernels/topk.js';
+import { AUX_ERROR, MAX_TOPK, scatterShader, sparseDecodeShader, sparseGradShader, topkSelectShader, TOPK_TOTALS } from '../gpu/kernels/topk.js';
 import { parameterShape, parameterSpecs, type SaeParameters } from './parameters.js';
 import type { StepGraphSpec } from './step-graph.js';
 import type { AdamMoments, StepInputs, StepMetrics, TrainingStepRunner } from './step-runner.js';
@@ -267,7 +268,7 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
         });
         for (const dispatch of this.sparseGradients.dispatches) this.plan.push({ ...dispatch, aux: false });
       } else {
-        this.add('scatter', SCATTER, [sizes, 'idx', 'a', 'dPreK', 'denseA', 'dPre'], perElement(B * k));
+        this.add('scatter', scatterShader('main'), [sizes, 'idx', 'a', 'dPreK', 'denseA', 'dPre'], perElement(B * k));
         this.add('fired', columnSumShader(true), [this.uniform('A cols', new Uint32Array([B, S])), 'denseA', 'zSum', 'fired'], perElement(S));
         this.gemm('grad W_dec', { transA: true, transB: false }, S, d, B, 'denseA', 'dR', 'grad_W_dec');
       }
@@ -281,7 +282,7 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
       this.add('aux error', AUX_ERROR, [sizes, aux, 'recon', 'auxErr', 'dRa'], perElement(B * d));
       this.total('aux', ['auxErr'], SLOT.aux, 1 / B, true);
       this.add('aux grad', sparseGradShader('aux'), [sizes, 'auxIdx', undefined, 'W_dec', 'dRa', 'dA', aux], perRow);
-      this.add('aux scatter', AUX_SCATTER, [sizes, aux, 'auxIdx', 'auxCoef', 'dA', 'denseAux', 'dPre'], perElement(B * kAux));
+      this.add('aux scatter', scatterShader('aux'), [sizes, 'auxIdx', 'auxCoef', 'dA', 'denseAux', 'dPre', aux], perElement(B * kAux));
       const accumulate: Epilogue = { body: 'return acc + c[row * dims.N + col];' };
       this.gemm('aux grad W_dec', { transA: true, transB: false }, S, d, B, 'denseAux', 'dRa', 'grad_W_dec', accumulate);
       if (this.spec.sparse) {

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../engine/random.js';
+import { maxRelativeError } from './helpers/sae-fixtures.js';
 import { openWebGpuPage, type WebGpuPage } from './helpers/webgpu-browser.js';
 import type { SparseGradsInput } from './helpers/webgpu-page.js';
 
@@ -77,14 +78,6 @@ function reference(sizes: Sizes, x: SparseGradsInput) {
     if (x.a[e] > 0) fired[i]++;
   }
   return { segmentStart, entryOrder: lists.flat(), gradWdec, gradWencT, gradBenc, fired };
-}
-
-function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / (scale || 1));
-  return worst;
 }
 
 function expectMatches(sizes: Sizes, x: SparseGradsInput, got: SparseGradsResult, label: string, tolerance: number): void {

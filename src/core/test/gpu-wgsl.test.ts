@@ -9,6 +9,7 @@ import { SaeStepRunner } from '../sae/step-runner.js';
 import type { WgslStepSpec } from '../sae/wgsl-step-runner.js';
 import { Rng } from '../engine/random.js';
 import { gemmConfig } from '../gpu/kernels/gemm.js';
+import { maxRelativeError } from './helpers/sae-fixtures.js';
 import { openWebGpuPage, type WebGpuPage } from './helpers/webgpu-browser.js';
 
 let gpu: WebGpuPage;
@@ -21,14 +22,6 @@ afterAll(async () => {
 
 function randoms(n: number, rng: Rng, scale = 1): number[] {
   return Array.from({ length: n }, () => (rng.next() * 2 - 1) * scale);
-}
-
-function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / (scale || 1));
-  return worst;
 }
 
 describe('WGSL GEMM', () => {

@@ -4,13 +4,13 @@
  * f32 (the precision of PyTorch's bf16 autocast, with a longer mantissa). A workgroup of 128
  * invocations computes a 64×64 tile of C; with 32-wide subgroups each of its 4 subgroups owns a
  * 32×32 quarter as 2×2 result matrices of 16×16. The accumulators go through workgroup memory so the
- * same epilogues as the tiled f32 GEMM (gemm.ts) apply, with the same bindings.
+ * same epilogues as the tiled f32 GEMM (gemm.ts) apply, through the same interface (gemmInterface).
  *
  * Not yet verified on a GPU (issue 11): the capability probe selects it only when asked to
  * (MISTUDIO_WEBGPU_GEMM=subgroup-matrix-f16), and bench/gpu/gemm-check compares it with a float64
  * product of the f16-rounded operands.
  */
-import type { Epilogue, GemmShape } from './gemm.js';
+import { gemmInterface, operandIndex, type Epilogue, type GemmShape } from './gemm.js';
 
 /**
  * The extension's builtins changed signature in Dawn (the layout moved from a bool argument to a
@@ -51,8 +51,7 @@ function store(syntax: SubgroupMatrixSyntax, array: string, offset: string, valu
 }
 
 export function subgroupMatrixGemmShader(shape: GemmShape, epilogue: Epilogue = { body: 'return acc;' }, syntax: SubgroupMatrixSyntax = SYNTAXES[0]): string {
-  const aIndex = shape.transA ? 'k * dims.M + m' : 'm * dims.K + k';
-  const bIndex = shape.transB ? 'n * dims.K + k' : 'k * dims.N + n';
+  const { a: aIndex, b: bIndex } = operandIndex(shape);
   // Staging walks follow the stored layout, so neighbouring invocations read neighbouring addresses.
   const aWalk = shape.transA ? 'let mm = idx % 64u; let kk = idx / 64u;' : `let kk = idx % ${BK}u; let mm = idx / ${BK}u;`;
   const bWalk = shape.transB ? `let kk = idx % ${BK}u; let nn = idx / ${BK}u;` : 'let nn = idx % 64u; let kk = idx / 64u;';
@@ -73,20 +72,10 @@ export function subgroupMatrixGemmShader(shape: GemmShape, epilogue: Epilogue = 
 enable f16;
 enable subgroups;
 enable chromium_experimental_subgroup_matrix;
-struct Dims { M: u32, N: u32, K: u32 }
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
-${epilogue.bindings ?? ''}
-
+${gemmInterface(epilogue)}
 var<workgroup> As: array<f16, ${64 * BK}>; // [64][${BK}]
 var<workgroup> Bs: array<f16, ${BK * 64}>; // [${BK}][64]
 var<workgroup> Cs: array<f32, 4096>;      // [64][64]
-
-fn epilogue(row: u32, col: u32, acc: f32) -> f32 {
-  ${epilogue.body}
-}
 
 @compute @workgroup_size(128)
 fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>${syntax.subgroupIndex === 'builtin' ? ', @builtin(subgroup_id) sg: u32' : ''}) {

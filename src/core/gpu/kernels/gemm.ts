@@ -42,16 +42,13 @@ export function gemmConfig(software: boolean): GemmConfig {
   return software ? { threads: 8, perThread: 4, depth: 16 } : { threads: 16, perThread: 8, depth: 8 };
 }
 
-export function gemmShader(shape: GemmShape, epilogue: Epilogue = { body: 'return acc;' }, config: GemmConfig = gemmConfig(false)): string {
-  const { threads: T, perThread: R, depth: D } = config;
-  const tile = T * R;
-  const slab = D * tile;
-  const loads = slab / (T * T);
-  const aIndex = shape.transA ? 'k * dims.M + m' : 'm * dims.K + k';
-  const bIndex = shape.transB ? 'n * dims.K + k' : 'k * dims.N + n';
-  // The walk over a slab follows the stored layout, so neighbouring invocations read neighbouring addresses.
-  const aLoad = shape.transA ? `let mm = idx % ${tile}u; let kk = idx / ${tile}u;` : `let kk = idx % ${D}u; let mm = idx / ${D}u;`;
-  const bLoad = shape.transB ? `let kk = idx % ${D}u; let nn = idx / ${D}u;` : `let nn = idx % ${tile}u; let kk = idx / ${tile}u;`;
+/** Where element (m, k) of op(A) and (k, n) of op(B) live in the stored operands. */
+export function operandIndex(shape: GemmShape): { a: string; b: string } {
+  return { a: shape.transA ? 'k * dims.M + m' : 'm * dims.K + k', b: shape.transB ? 'n * dims.K + k' : 'k * dims.N + n' };
+}
+
+/** The bindings and the epilogue every GEMM kernel shares, so that the variants are interchangeable. */
+export function gemmInterface(epilogue: Epilogue): string {
   return /* wgsl */ `
 struct Dims { M: u32, N: u32, K: u32 }
 @group(0) @binding(0) var<uniform> dims: Dims;
@@ -60,12 +57,24 @@ struct Dims { M: u32, N: u32, K: u32 }
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 ${epilogue.bindings ?? ''}
 
-var<workgroup> As: array<f32, ${slab}>; // [${D}][${tile}], k-major
-var<workgroup> Bs: array<f32, ${slab}>; // [${D}][${tile}], k-major
-
 fn epilogue(row: u32, col: u32, acc: f32) -> f32 {
   ${epilogue.body}
 }
+`;
+}
+
+export function gemmShader(shape: GemmShape, epilogue: Epilogue = { body: 'return acc;' }, config: GemmConfig = gemmConfig(false)): string {
+  const { threads: T, perThread: R, depth: D } = config;
+  const tile = T * R;
+  const slab = D * tile;
+  const loads = slab / (T * T);
+  const { a: aIndex, b: bIndex } = operandIndex(shape);
+  // The walk over a slab follows the stored layout, so neighbouring invocations read neighbouring addresses.
+  const aLoad = shape.transA ? `let mm = idx % ${tile}u; let kk = idx / ${tile}u;` : `let kk = idx % ${D}u; let mm = idx / ${D}u;`;
+  const bLoad = shape.transB ? `let kk = idx % ${D}u; let nn = idx / ${D}u;` : `let nn = idx % ${tile}u; let kk = idx / ${tile}u;`;
+  return /* wgsl */ `${gemmInterface(epilogue)}
+var<workgroup> As: array<f32, ${slab}>; // [${D}][${tile}], k-major
+var<workgroup> Bs: array<f32, ${slab}>; // [${D}][${tile}], k-major
 
 @compute @workgroup_size(${T}, ${T})
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {

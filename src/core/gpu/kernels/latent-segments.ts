@@ -38,7 +38,7 @@
  */
 import { createArray, type GpuArray } from '../buffers.js';
 import { ComputeKernel, uniformBuffer, workgroupGrid } from '../compute.js';
-import { WG } from './reductions.js';
+import { GROUP_INDEX, ITEM_INDEX, PER_GROUP, PER_ITEM, WG } from './grid.js';
 
 /** One dispatch of a compiled kernel with its bindings, as the step runner's plan holds them. */
 export interface KernelDispatch {
@@ -73,10 +73,8 @@ fn inclusiveScan(t: u32, v: u32) {
   }
 }`;
 
-const PER_ITEM = `@compute @workgroup_size(${WG})\nfn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>)`;
-const PER_GROUP = `@compute @workgroup_size(${WG})\nfn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>)`;
-const ITEM = `let i = gid.x + gid.y * nw.x * ${WG}u;`;
-const GROUP = 'let g = wid.x + wid.y * nw.x;';
+const ITEM = `let i = ${ITEM_INDEX};`;
+const GROUP = `let g = ${GROUP_INDEX};`;
 
 /** counts[i] = 0 for i < S. */
 export const ZERO_COUNTS = /* wgsl */ `

@@ -1,10 +1,8 @@
 /**
  * Deterministic reductions: every sum is taken in a fixed order (a strided pass per thread, then a
  * tree in workgroup memory), so a step computes the same bits each time it runs.
- * Workgroups are 128 invocations: SwiftShader, on which CI runs these kernels, faults on larger
- * workgroups that synchronise, and 128 keeps every GPU busy enough for these memory-bound passes.
  */
-export const WG = 128;
+import { ITEM_INDEX, PER_ITEM, WG } from './grid.js';
 
 /** Tree-sums `sh[0..WG)` into `sh[0]`; every invocation must call it. */
 export const TREE_SUM = /* wgsl */ `
@@ -73,9 +71,8 @@ struct P { rows: u32, cols: u32 }
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> sums: array<f32>;
 ${withCounts ? '@group(0) @binding(3) var<storage, read_write> counts: array<f32>;' : ''}
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let c = gid.x + gid.y * nw.x * ${WG}u;
+${PER_ITEM} {
+  let c = ${ITEM_INDEX};
   if (c >= p.cols) { return; }
   var s = 0.0;
   var n = 0.0;

@@ -5,7 +5,8 @@
  *
  * `scalars` (f32) is the step's metric block, read back once per step:
  */
-import { TREE_SUM, WG } from './reductions.js';
+import { ITEM_INDEX, PER_ITEM, WG } from './grid.js';
+import { TREE_SUM } from './reductions.js';
 
 export const SLOT = {
   mse: 0,
@@ -31,8 +32,6 @@ export const AUX_STRUCT = /* wgsl */ `struct Aux { n: u32, k: u32, scale: f32, p
 /** The per-step scalars, written before each submission. */
 export const STEP_STRUCT = /* wgsl */ `struct Step { coefficient: f32, stepSize: f32, bc2Sqrt: f32, pad: f32 }`;
 
-const GLOBAL_INDEX = 'let i = gid.x + gid.y * nw.x * ' + WG + 'u;';
-const ENTRY = `@compute @workgroup_size(${WG})\nfn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>)`;
 
 /** xc = x - b_dec (SAELens apply_b_dec_to_input). */
 export const CENTRE = /* wgsl */ `
@@ -41,8 +40,8 @@ ${SIZES_STRUCT}
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> bDec: array<f32>;
 @group(0) @binding(3) var<storage, read_write> xc: array<f32>;
-${ENTRY} {
-  ${GLOBAL_INDEX}
+${PER_ITEM} {
+  let i = ${ITEM_INDEX};
   if (i >= sz.B * sz.d) { return; }
   xc[i] = x[i] - bDec[i % sz.d];
 }`;
@@ -54,8 +53,8 @@ ${SIZES_STRUCT}
 @group(0) @binding(1) var<storage, read> wDec: array<f32>;
 @group(0) @binding(2) var<storage, read_write> n: array<f32>;
 @group(0) @binding(3) var<storage, read_write> rn: array<f32>;
-${ENTRY} {
-  ${GLOBAL_INDEX}
+${PER_ITEM} {
+  let i = ${ITEM_INDEX};
   if (i >= sz.S) { return; }
   var s = 0.0;
   for (var j = 0u; j < sz.d; j++) { let w = wDec[i * sz.d + j]; s += w * w; }
@@ -71,8 +70,8 @@ ${SIZES_STRUCT}
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> recon: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dR: array<f32>;
-${ENTRY} {
-  ${GLOBAL_INDEX}
+${PER_ITEM} {
+  let i = ${ITEM_INDEX};
   if (i >= sz.B * sz.d) { return; }
   let diff = recon[i] - x[i];
   dR[i] = diff * (2.0 / f32(sz.B));
@@ -88,8 +87,8 @@ ${SIZES_STRUCT}
 @group(0) @binding(0) var<uniform> sz: Sizes;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
-${ENTRY} {
-  ${GLOBAL_INDEX}
+${PER_ITEM} {
+  let i = ${ITEM_INDEX};
   if (i >= sz.d) { return; }
   var s = 0.0;
   for (var b = 0u; b < sz.B; b++) { s += x[b * sz.d + i]; }
@@ -138,8 +137,8 @@ ${SIZES_STRUCT}
 @group(0) @binding(2) var<storage, read> dbEnc: array<f32>;
 @group(0) @binding(3) var<storage, read> wEncT: array<f32>;
 @group(0) @binding(4) var<storage, read_write> grad: array<f32>;
-${ENTRY} {
-  ${GLOBAL_INDEX}
+${PER_ITEM} {
+  let i = ${ITEM_INDEX};
   if (i >= sz.d) { return; }
   var s = 0.0;
   for (var b = 0u; b < sz.B; b++) { s += dR[b * sz.d + i]; }
@@ -194,8 +193,8 @@ struct P { n: u32 }
 @group(0) @binding(5) var<storage, read_write> param: array<f32>;
 @group(0) @binding(6) var<storage, read_write> m: array<f32>;
 @group(0) @binding(7) var<storage, read_write> v: array<f32>;
-${ENTRY} {
-  ${GLOBAL_INDEX}
+${PER_ITEM} {
+  let i = ${ITEM_INDEX};
   if (i >= p.n || scalars[${SLOT.committed}] == 0.0) { return; }
   let g = grad[i] * scalars[${SLOT.clip}];
   let mNext = m[i] + (g - m[i]) * (1.0 - sz.beta1);

@@ -30,7 +30,7 @@
 import type { GpuArray } from '../buffers.js';
 import { ComputeKernel, uniformBuffer, workgroupGrid } from '../compute.js';
 import { LatentSegments, type KernelDispatch } from './latent-segments.js';
-import { WG } from './reductions.js';
+import { GROUP_INDEX, PER_GROUP, WG } from './grid.js';
 
 const GRAD_STRUCT = /* wgsl */ `struct Grad { k: u32, S: u32, d: u32, tiles: u32 }`;
 const COMMON = /* wgsl */ `
@@ -40,7 +40,6 @@ ${GRAD_STRUCT}
 @group(0) @binding(2) var<storage, read> entryOrder: array<u32>;
 @group(0) @binding(3) var<storage, read> a: array<f32>;
 @group(0) @binding(4) var<storage, read> dPreK: array<f32>;`;
-const ENTRY = `@compute @workgroup_size(${WG})\nfn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>)`;
 
 /** gradWdec and gradWencT, one workgroup per (latent, column tile): dispatch S · tiles workgroups. */
 export const WEIGHT_GRADS = /* wgsl */ `
@@ -52,8 +51,8 @@ ${COMMON}
 var<workgroup> rowBase: array<u32, ${WG}>;
 var<workgroup> coefA: array<f32, ${WG}>;
 var<workgroup> coefD: array<f32, ${WG}>;
-${ENTRY} {
-  let g = wid.x + wid.y * nw.x;
+${PER_GROUP} {
+  let g = ${GROUP_INDEX};
   let i = g / p.tiles;
   if (i >= p.S) { return; }
   let col = (g % p.tiles) * ${WG}u + t;
@@ -91,8 +90,8 @@ ${COMMON}
 @group(0) @binding(9) var<storage, read_write> gradBenc: array<f32>;
 @group(0) @binding(10) var<storage, read_write> fired: array<f32>;
 var<workgroup> sh: array<vec2<f32>, ${WG}>; // (Σ dPreK, count of a > 0)
-${ENTRY} {
-  let i = wid.x + wid.y * nw.x;
+${PER_GROUP} {
+  let i = ${GROUP_INDEX};
   if (i >= p.S) { return; }
   let end = segmentStart[i + 1u];
   var acc = vec2<f32>(0.0, 0.0);

@@ -3,7 +3,8 @@
  * k decoder rows, dL/da from the same rows, and the scatter into [B, S] for the weight-gradient GEMMs.
  */
 import { AUX_STRUCT, SIZES_STRUCT, SLOT } from './sae-step.js';
-import { TREE_SUM, WG } from './reductions.js';
+import { GROUP_INDEX, ITEM_INDEX, PER_GROUP, PER_ITEM, WG } from './grid.js';
+import { TREE_SUM } from './reductions.js';
 
 /** Largest k the selection kernel's workgroup memory holds (its sort buffer is 4 bytes an entry). */
 export const MAX_TOPK = 2048;
@@ -13,8 +14,7 @@ export function sortSize(maxK: number): number {
   return Math.max(2, 2 ** Math.ceil(Math.log2(maxK)));
 }
 
-const ROW = 'let b = wid.x + wid.y * nw.x;\n  if (b >= sz.B) { return; }';
-const ENTRY = `@compute @workgroup_size(${WG})\nfn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>)`;
+const ROW = `let b = ${GROUP_INDEX};\n  if (b >= sz.B) { return; }`;
 
 export interface SelectVariant {
   rescale: boolean;
@@ -57,7 +57,7 @@ fn key(v: f32) -> u32 {
   let u = bitcast<u32>(v);
   return select(u | 0x80000000u, ~u, (u & 0x80000000u) != 0u);
 }
-${ENTRY} {
+${PER_GROUP} {
   ${ROW}
   let base = b * sz.S;
   let K = ${K};
@@ -145,7 +145,7 @@ ${AUX_STRUCT}
 @group(0) @binding(3) var<storage, read> w: array<f32>;
 ${aux ? '@group(0) @binding(6) var<uniform> aux: Aux;' : '@group(0) @binding(4) var<storage, read> bias: array<f32>;'}
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
-${ENTRY} {
+${PER_GROUP} {
   ${ROW}
   let K = ${aux ? 'aux.k' : 'sz.k'};
   for (var c = t; c < sz.d; c += ${WG}u) {
@@ -172,7 +172,7 @@ ${aux ? '@group(0) @binding(6) var<uniform> aux: Aux;' : '@group(0) @binding(2) 
 @group(0) @binding(3) var<storage, read> w: array<f32>;
 @group(0) @binding(4) var<storage, read> dR: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
-${ENTRY} {
+${PER_GROUP} {
   ${ROW}
   let K = ${aux ? 'aux.k' : 'sz.k'};
   for (var j = t; j < K; j += ${WG}u) {
@@ -197,9 +197,8 @@ ${AUX_STRUCT}
 @group(0) @binding(2) var<storage, read> diff: array<f32>;
 @group(0) @binding(3) var<storage, read_write> err: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dRa: array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let i = gid.x + gid.y * nw.x * ${WG}u;
+${PER_ITEM} {
+  let i = ${ITEM_INDEX};
   if (i >= sz.B * sz.d) { return; }
   let e = err[i] + diff[i];
   err[i] = e;
@@ -207,46 +206,32 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 }`;
 
 /**
- * Adds AuxK's entries to the dense gradient matrices: D[b, idx] += dA (the same latent may also be
- * active in the main selection), A[b, idx] = coefficient (A is AuxK's own, cleared beforehand).
- * Bindings: 0 sizes, 1 aux sizes, 2 idx, 3 coef, 4 dA, 5 dense coefficients, 6 dense D.
+ * Scatters a row's entries into the dense [B, S] gradient matrices: A[b, idx] = coefficient and
+ * D[b, idx] = dpre. main: both cleared beforehand, a row's indices are distinct. aux (k = aux.k):
+ * A is AuxK's own and cleared; D adds, as a dead latent may also be active in the main selection.
+ * Bindings: 0 sizes, 1 idx, 2 coefficients, 3 dpre, 4 dense A, 5 dense D; aux: 6 aux sizes.
  */
-export const AUX_SCATTER = /* wgsl */ `
+export function scatterShader(mode: 'main' | 'aux'): string {
+  const aux = mode === 'aux';
+  return /* wgsl */ `
 ${SIZES_STRUCT}
 ${AUX_STRUCT}
 @group(0) @binding(0) var<uniform> sz: Sizes;
-@group(0) @binding(1) var<uniform> aux: Aux;
-@group(0) @binding(2) var<storage, read> idx: array<u32>;
-@group(0) @binding(3) var<storage, read> coef: array<f32>;
-@group(0) @binding(4) var<storage, read> dA: array<f32>;
-@group(0) @binding(5) var<storage, read_write> denseA: array<f32>;
-@group(0) @binding(6) var<storage, read_write> denseD: array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let i = gid.x + gid.y * nw.x * ${WG}u;
-  if (i >= sz.B * aux.k) { return; }
-  let at = (i / aux.k) * sz.S + idx[i];
-  denseA[at] = coef[i];
-  denseD[at] = denseD[at] + dA[i];
-}`;
-
-/** A[b, idx] = a, D[b, idx] = dPreK (both cleared beforehand); a row's indices are distinct. */
-export const SCATTER = /* wgsl */ `
-${SIZES_STRUCT}
-@group(0) @binding(0) var<uniform> sz: Sizes;
 @group(0) @binding(1) var<storage, read> idx: array<u32>;
-@group(0) @binding(2) var<storage, read> a: array<f32>;
-@group(0) @binding(3) var<storage, read> dPreK: array<f32>;
+@group(0) @binding(2) var<storage, read> coef: array<f32>;
+@group(0) @binding(3) var<storage, read> dPre: array<f32>;
 @group(0) @binding(4) var<storage, read_write> denseA: array<f32>;
 @group(0) @binding(5) var<storage, read_write> denseD: array<f32>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let i = gid.x + gid.y * nw.x * ${WG}u;
-  if (i >= sz.B * sz.k) { return; }
-  let at = (i / sz.k) * sz.S + idx[i];
-  denseA[at] = a[i];
-  denseD[at] = dPreK[i];
+${aux ? '@group(0) @binding(6) var<uniform> aux: Aux;' : ''}
+${PER_ITEM} {
+  let i = ${ITEM_INDEX};
+  let K = ${aux ? 'aux.k' : 'sz.k'};
+  if (i >= sz.B * K) { return; }
+  let at = (i / K) * sz.S + idx[i];
+  denseA[at] = coef[i];
+  denseD[at] = ${aux ? 'denseD[at] + dPre[i]' : 'dPre[i]'};
 }`;
+}
 
 /** Σ relu(vals) and the count of vals > 0 over [B, k] into the l1 and l0 slots (unscaled). */
 export const TOPK_TOTALS = /* wgsl */ `

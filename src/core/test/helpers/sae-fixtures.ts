@@ -26,3 +26,12 @@ export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): 
   }
   return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
 }
+
+/** max |got - want| / max |want|: the worst element against the tensor's scale (1 when want is all zeros). */
+export function maxRelativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let worst = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (scale || 1));
+  return worst;
+}

@@ -4,13 +4,12 @@
  * Chromium runs the same WGSL reliably. The page bundle is webgpu-page.ts.
  */
 import http from 'node:http';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../../../widgets/test/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'webgpu-page.ts');
 
 export interface WebGpuPage {
@@ -19,7 +18,6 @@ export interface WebGpuPage {
 }
 
 export async function openWebGpuPage(): Promise<WebGpuPage> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (scripts/setup.sh --test does)`);
   const bundle = await build({ entryPoints: [entry], bundle: true, format: 'iife', platform: 'browser', write: false, logLevel: 'silent' });
   const script = bundle.outputFiles[0].text;
   // WebGPU needs a secure context: a page from localhost is one, about:blank and data: URLs are not.
@@ -35,10 +33,7 @@ export async function openWebGpuPage(): Promise<WebGpuPage> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan'],
-    });
+    browser = await launchChromium(['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan']);
     const page = await browser.newPage();
     const { port } = server.address() as { port: number };
     await page.goto(`http://127.0.0.1:${port}/`);
