@@ -73,3 +73,23 @@ export function describeCapabilities(adapter: AdapterDescription, prefer: Varian
   if (!prefer.subgroupMatrix) return { ...base, gemm: 'tiled-f32', reason: `subgroup matrices ${shape} are offered; the subgroup-matrix GEMM is opt-in until verified (MISTUDIO_WEBGPU_GEMM=subgroup-matrix-f16)` };
   return { ...base, gemm: 'subgroup-matrix-f16', reason: `subgroup matrices ${shape}: f16 operands, f32 accumulation` };
 }
+
+/** What `describeCapabilities` needs from a WebGPU adapter (Dawn's in Node, or a browser's). */
+export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
+  const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number; subgroupMatrixConfigs?: SubgroupMatrixConfig[] };
+  const l = adapter.limits;
+  return {
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    device: info.device ?? '',
+    description: info.description ?? '',
+    features: [...adapter.features].sort(),
+    subgroupMinSize: info.subgroupMinSize,
+    subgroupMaxSize: info.subgroupMaxSize,
+    subgroupMatrixConfigs: [...(info.subgroupMatrixConfigs ?? [])].map((c) => ({ componentType: c.componentType, resultComponentType: c.resultComponentType, M: c.M, N: c.N, K: c.K })),
+    maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+    maxBufferSize: l.maxBufferSize,
+    maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+  };
+}

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import { MiStudioError } from '../errors.js';
 import { withTimeout } from './timeout.js';
-import { describeCapabilities, type AdapterDescription, type GpuCapabilities, type SubgroupMatrixConfig } from './capabilities.js';
+import { describeAdapter, describeCapabilities, type GpuCapabilities } from './capabilities.js';
 
 export interface GpuContext {
   device: GPUDevice;
@@ -85,23 +85,4 @@ async function createContext(options: AcquireOptions): Promise<GpuContext | unde
     current = undefined;
   });
   return { device, capabilities: describeCapabilities(describeAdapter(adapter), { subgroupMatrix: process.env.MISTUDIO_WEBGPU_GEMM === 'subgroup-matrix-f16' }) };
-}
-
-function describeAdapter(adapter: GPUAdapter): AdapterDescription {
-  const info = adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number; subgroupMatrixConfigs?: SubgroupMatrixConfig[] };
-  const l = adapter.limits;
-  return {
-    vendor: info.vendor ?? '',
-    architecture: info.architecture ?? '',
-    device: info.device ?? '',
-    description: info.description ?? '',
-    features: [...adapter.features].sort(),
-    subgroupMinSize: info.subgroupMinSize,
-    subgroupMaxSize: info.subgroupMaxSize,
-    subgroupMatrixConfigs: [...(info.subgroupMatrixConfigs ?? [])].map((c) => ({ componentType: c.componentType, resultComponentType: c.resultComponentType, M: c.M, N: c.N, K: c.K })),
-    maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-    maxBufferSize: l.maxBufferSize,
-    maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-    maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-  };
 }

@@ -2,7 +2,7 @@
  * Bundled into a page of headless chromium, whose WebGPU runs on SwiftShader: it exposes the WGSL
  * kernels and the step runner to the tests, which compare them with the CPU path in Node.
  */
-import { describeCapabilities, type GpuCapabilities } from '../../gpu/capabilities.js';
+import { describeAdapter, describeCapabilities, type GpuCapabilities } from '../../gpu/capabilities.js';
 import { createArray, readArrays, readFloats, writeArray } from '../../gpu/buffers.js';
 import { ComputeKernel, uniformBuffer } from '../../gpu/compute.js';
 import { gemmConfig, gemmShader, gemmWorkgroups, type GemmConfig } from '../../gpu/kernels/gemm.js';
@@ -18,13 +18,7 @@ async function gpu() {
     const adapter = await navigator.gpu.requestAdapter();
     if (!adapter) throw new Error('no WebGPU adapter in this browser');
     const device = await adapter.requestDevice({ requiredFeatures: adapter.features.has('subgroups') ? ['subgroups'] : [] });
-    const info = adapter.info;
-    const capabilities = describeCapabilities({
-      vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description,
-      features: [...adapter.features], subgroupMatrixConfigs: [],
-      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize,
-      maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize, maxComputeInvocationsPerWorkgroup: adapter.limits.maxComputeInvocationsPerWorkgroup,
-    });
+    const capabilities = describeCapabilities(describeAdapter(adapter));
     return { device, capabilities };
   })();
   return context;
