@@ -16,7 +16,7 @@ import { Rng } from '../../src/core/engine/random.js';
 import { createArray, readFloats } from '../../src/core/gpu/buffers.js';
 import { describeCapabilities } from '../../src/core/gpu/capabilities.js';
 import { ComputeKernel, uniformBuffer } from '../../src/core/gpu/compute.js';
-import { gemmConfig, gemmShader, gemmWorkgroups, type GemmConfig, type GemmShape } from '../../src/core/gpu/kernels/gemm.js';
+import { DEFAULT_GEMM, gemmShader, gemmWorkgroups, SMALL_GEMM, type GemmConfig, type GemmShape } from '../../src/core/gpu/kernels/gemm.js';
 import { SUBGROUP_MATRIX_TILE, subgroupMatrixGemmShader, subgroupMatrixSyntax } from '../../src/core/gpu/kernels/gemm-subgroup-matrix.js';
 import { withTimeout } from '../../src/core/gpu/timeout.js';
 import { emit, errorMessage, guardedGpu, log, positiveOption, round } from './common.js';
@@ -62,15 +62,14 @@ async function main(): Promise<number> {
   const { device } = gpu;
   const variants = new Map<string, { tolerance: number; make: (shape: GemmShape) => Kernel }>();
   const tiled = (config: GemmConfig) => ({ tolerance: TOLERANCE['tiled-f32'], make: (shape: GemmShape) => ({ code: gemmShader(shape, undefined, config), grid: (m: number, n: number) => gemmWorkgroups(m, n, config) }) });
-  const chosen = gemmConfig(gpu.capabilities.software);
   // The blocking the runner uses, then the smaller one, for the speed comparison between them.
-  variants.set('tiled-f32', tiled(chosen));
-  if (!gpu.capabilities.software) variants.set('tiled-f32 16x16 threads of 4x4', tiled({ threads: 16, perThread: 4, depth: 16 }));
+  variants.set('tiled-f32', tiled(DEFAULT_GEMM));
+  variants.set('tiled-f32 8x8 threads of 4x4', tiled(SMALL_GEMM));
   const withMatrices = describeCapabilities(gpu.capabilities.adapter, { subgroupMatrix: true });
   if (withMatrices.gemm === 'subgroup-matrix-f16') {
     const { syntax, errors } = await guard(subgroupMatrixSyntax(device), 'compiling the subgroup-matrix probe');
     if (syntax) {
-      say(`subgroup-matrix builtins: layout ${syntax.layout}, subgroup index ${syntax.subgroupIndex}`);
+      say(`subgroup-matrix builtins: layout ${syntax.layout}`);
       variants.set('subgroup-matrix-f16', { tolerance: TOLERANCE['subgroup-matrix-f16'], make: (shape) => ({ code: subgroupMatrixGemmShader(shape, undefined, syntax), grid: (m, n) => [Math.ceil(n / SUBGROUP_MATRIX_TILE), Math.ceil(m / SUBGROUP_MATRIX_TILE)] }) });
     } else {
       emit({ bench: 'gpu-gemm-check', gemm: 'subgroup-matrix-f16', error: 'this Dawn compiles no spelling of the kernel', compilerErrors: errors });

@@ -14,7 +14,9 @@
  *   ./node run.mjs [--small] [--batch 4096 --d-in 768 --d-sae 24576 --k 64] [--budget-seconds 450]
  *                  [--steps-dir DIR] [--max-step-seconds N]
  *
- * --small sets the sizes to 64/32/256/8 and runs the PyTorch twin on the CPU, for smoke tests.
+ * --small sets the sizes to 64/32/256/8 (the kernel check's too, and small GEMMs) and runs the PyTorch
+ * twin on the CPU, for smoke tests: on SwiftShader here the whole run takes under a minute
+ * (gpu-bench-smoke.slow.test.ts).
  * --steps-dir looks for the child scripts elsewhere than beside this one and --max-step-seconds caps
  * every step's timeout: both let the tests drive the run with fake children. PYTHON names the
  * interpreter of the PyTorch twin (default python3).
@@ -71,8 +73,8 @@ const node = (name: string, script: string, timeoutSeconds: number, extra: strin
 const steps: Step[] = [
   node('probe', 'probe.mjs', 60),
   node('monitor', 'monitor-sample.mjs', 30),
-  node('kernel-check', 'kernel-check.mjs', 90),
-  node('gemm-check', 'gemm-check.mjs', 90),
+  node('kernel-check', 'kernel-check.mjs', 90, small ? sizes : []),
+  node('gemm-check', 'gemm-check.mjs', 90, small ? ['--m', '150', '--n', '130', '--k', '70', '--speed-size', '256'] : []),
   ...ARCHITECTURES.flatMap((arch) => [
     node(`sae-step-wgsl ${arch}`, 'sae-step-wgsl.mjs', 120, ['--arch', arch, ...sizes]),
     // The tensor-core GEMM where the adapter has one (an error line where it has not).

@@ -9,7 +9,8 @@
  *    "batch":..,"dIn":..,"dSae":..,"k":..,"msPerStep":median,"tokensPerSecond":..,"steps":n}
  *
  * or the same head with "error" (exit code 1): no adapter, a spec the WGSL kernels do not cover,
- * a step that does not finish in time.
+ * a step that does not finish in time; or with "skipped" (exit code 0) when the adapter lacks the
+ * --gemm variant asked for.
  *
  *   node --import tsx bench/gpu/sae-step-wgsl.ts --arch standard|topk [--batch 4096 --d-in 768
  *     --d-sae 24576 --k 64 --warmup 3 --steps 20 --seconds-budget 90 --seed 1
@@ -66,7 +67,11 @@ async function main(): Promise<void> {
   if (!gpu) fail('no WebGPU adapter');
   // GEMM operands rounded to f16, products accumulated in f32 (as PyTorch's autocast, with bf16).
   head = { ...head, device: deviceName(gpu), gemm: gpu.capabilities.gemm, precision: gpu.capabilities.gemm === 'subgroup-matrix-f16' ? 'f16-operands' : 'fp32' };
-  if (gpu.capabilities.gemm !== wantGemm) fail(`the ${wantGemm} GEMM is not available here: ${gpu.capabilities.reason}`);
+  if (gpu.capabilities.gemm !== wantGemm) {
+    // An adapter without the variant is a fact about the machine, not a failure of the run.
+    emit({ ...head, skipped: `the ${wantGemm} GEMM is not available here: ${gpu.capabilities.reason}` });
+    process.exit(0);
+  }
   say(`${arch} B=${sizes.batch} d=${sizes.dIn} S=${sizes.dSae}${arch === 'topk' ? ` k=${sizes.k}` : ''} on ${head.device} (${gpu.capabilities.gemm})`);
 
   // Generated before any step, and never timed.

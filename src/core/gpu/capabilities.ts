@@ -56,14 +56,15 @@ export function describeCapabilities(adapter: AdapterDescription, prefer: Varian
   const software = SOFTWARE_ADAPTERS.test(`${adapter.vendor} ${adapter.architecture} ${adapter.device} ${adapter.description}`);
   const f16 = has('shader-f16');
   const subgroups = has('subgroups');
-  const subgroupMatrix = has('chromium-experimental-subgroup-matrix')
-    ? adapter.subgroupMatrixConfigs.find((c) => c.componentType === 'f16' && c.resultComponentType === 'f32')
-    : undefined;
+  const { M, N, K, subgroupSize } = SUBGROUP_MATRIX_SHAPE;
+  // Adapters list several shapes (NVIDIA's cooperative matrices include 16×8×16 and 16×16×16): the
+  // kernel's own shape is preferred wherever it appears in the list.
+  const f16Configs = has('chromium-experimental-subgroup-matrix') ? adapter.subgroupMatrixConfigs.filter((c) => c.componentType === 'f16' && c.resultComponentType === 'f32') : [];
+  const subgroupMatrix = f16Configs.find((c) => c.M === M && c.N === N && c.K === K) ?? f16Configs[0];
   const base = { adapter, software, f16, subgroups, subgroupMatrix };
   if (!f16) return { ...base, gemm: 'tiled-f32', reason: 'no shader-f16: workgroup-tiled f32 GEMM' };
   if (!subgroupMatrix) return { ...base, gemm: 'tiled-f32', reason: 'no f16→f32 subgroup-matrix shape: workgroup-tiled f32 GEMM' };
   const shape = `${subgroupMatrix.M}×${subgroupMatrix.N}×${subgroupMatrix.K} f16→f32`;
-  const { M, N, K, subgroupSize } = SUBGROUP_MATRIX_SHAPE;
   const fits =
     subgroupMatrix.M === M && subgroupMatrix.N === N && subgroupMatrix.K === K &&
     adapter.subgroupMinSize === subgroupSize && adapter.subgroupMaxSize === subgroupSize &&

@@ -26,6 +26,14 @@ const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const WANTED_FEATURES = ['shader-f16', 'subgroups', 'chromium-experimental-subgroup-matrix', 'timestamp-query'];
 
 let current: Promise<GpuContext | undefined> | undefined;
+/**
+ * Dawn's instance, held for the life of the process. The object `create()` returns owns the native
+ * instance: once nothing refers to it, the garbage collector frees the instance while its devices
+ * still process events on it, and the process aborts at a random later point (futex or mutex errors,
+ * segfaults, hangs). Every Node crash seen with Dawn here, on SwiftShader and on the null backend,
+ * was this.
+ */
+let instance: GPU | undefined;
 
 /** The shared context, or undefined when no WebGPU adapter exists here. */
 export function acquireGpu(options: AcquireOptions = {}): Promise<GpuContext | undefined> {
@@ -62,8 +70,8 @@ async function createContext(options: AcquireOptions): Promise<GpuContext | unde
   const { create, globals } = await import('webgpu');
   // Dawn's GPU* constants (GPUBufferUsage, GPUMapMode, ...) are what the kernels' code refers to.
   Object.assign(globalThis, globals);
-  const gpu = create(['enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia']);
-  const adapter = await withTimeout(gpu.requestAdapter({ powerPreference: 'high-performance' }), timeoutMs, 'requestAdapter');
+  instance ??= create(['enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia']);
+  const adapter = await withTimeout(instance.requestAdapter({ powerPreference: 'high-performance' }), timeoutMs, 'requestAdapter');
   if (!adapter) return undefined;
   const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
   const limits = adapter.limits;

@@ -13,7 +13,7 @@ import { MiStudioError } from '../errors.js';
 import type { GpuCapabilities } from '../gpu/capabilities.js';
 import { createArray, readArrays, writeArray, type GpuArray } from '../gpu/buffers.js';
 import { ComputeKernel, uniformBuffer, workgroupGrid } from '../gpu/compute.js';
-import { gemmConfig, gemmShader, gemmWorkgroups, type Epilogue, type GemmShape } from '../gpu/kernels/gemm.js';
+import { gemmShader, gemmWorkgroups, type Epilogue, type GemmShape } from '../gpu/kernels/gemm.js';
 import { SUBGROUP_MATRIX_TILE, subgroupMatrixGemmShader, subgroupMatrixSyntax, type SubgroupMatrixSyntax } from '../gpu/kernels/gemm-subgroup-matrix.js';
 import { WG } from '../gpu/kernels/grid.js';
 import { columnSumShader, partialSumShader, PARTIAL_GROUPS, SUM_PARTIALS } from '../gpu/kernels/reductions.js';
@@ -198,8 +198,7 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
       this.add(label, subgroupMatrixGemmShader(shape, epilogue, this.syntax), [dims, a, b, c, ...extra], grid);
       return;
     }
-    const config = gemmConfig(this.capabilities.software);
-    this.add(label, gemmShader(shape, epilogue, config), [dims, a, b, c, ...extra], gemmWorkgroups(M, N, config));
+    this.add(label, gemmShader(shape, epilogue), [dims, a, b, c, ...extra], gemmWorkgroups(M, N));
   }
 
   /** scalars[slot] = scale · Σ (squares ? v² : v) over each array in `sources`. */

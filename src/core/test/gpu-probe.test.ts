@@ -36,7 +36,16 @@ describe('describeCapabilities', () => {
   it('keeps the f32 GEMM where the subgroup-matrix kernel cannot run: other subgroup widths, small workgroup memory', () => {
     const amd = { ...h200, subgroupMinSize: 32, subgroupMaxSize: 64 };
     expect(describeCapabilities(amd, { subgroupMatrix: true })).toMatchObject({ gemm: 'tiled-f32', reason: expect.stringMatching(/32-wide subgroups/) });
-    expect(describeCapabilities({ ...h200, maxComputeWorkgroupStorageSize: 16384 }, { subgroupMatrix: true }).gemm).toBe('tiled-f32');
+    expect(describeCapabilities({ ...h200, maxComputeWorkgroupStorageSize: 16384 }, { subgroupMatrix: true }).gemm).toBe('subgroup-matrix-f16');
+    expect(describeCapabilities({ ...h200, maxComputeWorkgroupStorageSize: 8192 }, { subgroupMatrix: true }).gemm).toBe('tiled-f32');
+  });
+
+  it("picks the kernel's 16×16×16 shape wherever the adapter lists it, and names the shape it cannot use", () => {
+    const other = { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 8, K: 16 };
+    const listed = { ...h200, subgroupMatrixConfigs: [other, ...h200.subgroupMatrixConfigs] };
+    expect(describeCapabilities(listed, { subgroupMatrix: true })).toMatchObject({ gemm: 'subgroup-matrix-f16', subgroupMatrix: { M: 16, N: 16, K: 16 } });
+    const only = describeCapabilities({ ...h200, subgroupMatrixConfigs: [other] }, { subgroupMatrix: true });
+    expect(only).toMatchObject({ gemm: 'tiled-f32', reason: expect.stringMatching(/16×8×16 f16→f32 are offered, but the kernel needs 16×16×16/) });
   });
 
   it('ignores subgroup-matrix shapes when the feature itself is missing', () => {

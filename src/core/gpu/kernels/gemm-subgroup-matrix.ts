@@ -3,8 +3,10 @@
  * f32 operands are rounded to f16 as they are staged into workgroup memory, products accumulate in
  * f32 (the precision of PyTorch's bf16 autocast, with a longer mantissa). A workgroup of 128
  * invocations computes a 64×64 tile of C; with 32-wide subgroups each of its 4 subgroups owns a
- * 32×32 quarter as 2×2 result matrices of 16×16. The accumulators go through workgroup memory so the
- * same epilogues as the tiled f32 GEMM (gemm.ts) apply, through the same interface (gemmInterface).
+ * 32×32 quarter as 2×2 result matrices of 16×16. The accumulators go out one 16×16 matrix per
+ * subgroup at a time through workgroup memory, so the same epilogues as the tiled f32 GEMM (gemm.ts)
+ * apply, through the same interface (gemmInterface), and the kernel needs 12 KiB of workgroup memory:
+ * under WebGPU's default 16 KiB limit, so no adapter is refused for it.
  *
  * Not yet verified on a GPU (issue 11): the capability probe selects it only when asked to
  * (MISTUDIO_WEBGPU_GEMM=subgroup-matrix-f16), and bench/gpu/gemm-check compares it with a float64
@@ -13,30 +15,26 @@
 import { gemmInterface, operandIndex, type Epilogue, type GemmShape } from './gemm.js';
 
 /**
- * The extension's builtins changed signature in Dawn (the layout moved from a bool argument to a
- * template parameter; the Tint in npm webgpu 0.6.2 asserts the template form), and whether the
- * subgroup's place may come from local_invocation_index (which the uniformity analysis treats as
- * varying per invocation) or needs @builtin(subgroup_id) is not settled on paper. Every combination is
- * generated; `subgroupMatrixSyntax` finds the first one this Dawn compiles.
+ * The extension's builtins changed signature in Dawn: the layout moved from a bool argument (now
+ * deprecated) to a template parameter. Both are generated; `subgroupMatrixSyntax` finds the first
+ * one this Dawn compiles. The subgroup's place always comes from @builtin(subgroup_id): the matrix
+ * builtins need subgroup-uniform offsets, and the uniformity analysis treats anything derived from
+ * local_invocation_index as varying (Dawn's null backend rejects that spelling).
  */
 export interface SubgroupMatrixSyntax {
   layout: 'template' | 'argument';
-  subgroupIndex: 'builtin' | 'invocation';
 }
 
-const SYNTAXES: SubgroupMatrixSyntax[] = [
-  { layout: 'template', subgroupIndex: 'builtin' },
-  { layout: 'template', subgroupIndex: 'invocation' },
-  { layout: 'argument', subgroupIndex: 'builtin' },
-  { layout: 'argument', subgroupIndex: 'invocation' },
-];
+const SYNTAXES: SubgroupMatrixSyntax[] = [{ layout: 'template' }, { layout: 'argument' }];
 
 export const SUBGROUP_MATRIX_TILE = 64;
 const BK = 32;
 /** The one shape and subgroup width this kernel is written for. */
 export const SUBGROUP_MATRIX_SHAPE = { M: 16, N: 16, K: 16, subgroupSize: 32 } as const;
-/** Workgroup memory: A and B slabs in f16 (2 × 64 × 32 × 2 bytes) and the C tile in f32. */
-export const SUBGROUP_MATRIX_WORKGROUP_BYTES = 2 * 64 * BK * 2 + 64 * 64 * 4;
+/** 16×16 f32 staging for the result matrix each of the 4 subgroups is writing out. */
+const STAGE = 256;
+/** Workgroup memory: A and B slabs in f16 (2 × 64 × 32 × 2 bytes) and one staged result matrix per subgroup. */
+export const SUBGROUP_MATRIX_WORKGROUP_BYTES = 2 * 64 * BK * 2 + 4 * STAGE * 4;
 
 function load(syntax: SubgroupMatrixSyntax, type: string, array: string, offset: string, stride: number): string {
   return syntax.layout === 'template'
@@ -66,8 +64,22 @@ export function subgroupMatrixGemmShader(shape: GemmShape, epilogue: Epilogue = 
     mac.push(`let r${j} = ${load(syntax, right, 'Bs', `kk * 64u + colOff + ${j * 16}u`, 64)};`);
   }
   for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) mac.push(`c${i}${j} = subgroupMatrixMultiplyAccumulate(l${i}, r${j}, c${i}${j});`);
-  const stores: string[] = [];
-  for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) stores.push(`${store(syntax, 'Cs', `(rowOff + ${i * 16}u) * 64u + colOff + ${j * 16}u`, `c${i}${j}`, 64)};`);
+  // Each subgroup stages its (i, j) result matrix, then all 128 invocations apply the epilogue to
+  // the 4 staged matrices; no invocation assumes which subgroup it belongs to.
+  const writeOut: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    for (let j = 0; j < 2; j++) {
+      writeOut.push(`${store(syntax, 'Cs', `sg * ${STAGE}u`, `c${i}${j}`, 16)};
+  workgroupBarrier();
+  for (var e = t; e < ${4 * STAGE}u; e += 128u) {
+    let s = e / ${STAGE}u;
+    let row = rowBase + (s / 2u) * 32u + ${i * 16}u + (e % ${STAGE}u) / 16u;
+    let col = colBase + (s % 2u) * 32u + ${j * 16}u + e % 16u;
+    if (row < dims.M && col < dims.N) { c[row * dims.N + col] = epilogue(row, col, Cs[e]); }
+  }
+  workgroupBarrier();`);
+    }
+  }
   return /* wgsl */ `
 enable f16;
 enable subgroups;
@@ -75,13 +87,12 @@ enable chromium_experimental_subgroup_matrix;
 ${gemmInterface(epilogue)}
 var<workgroup> As: array<f16, ${64 * BK}>; // [64][${BK}]
 var<workgroup> Bs: array<f16, ${BK * 64}>; // [${BK}][64]
-var<workgroup> Cs: array<f32, 4096>;      // [64][64]
+var<workgroup> Cs: array<f32, ${4 * STAGE}>; // [subgroup][16][16]
 
 @compute @workgroup_size(128)
-fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>${syntax.subgroupIndex === 'builtin' ? ', @builtin(subgroup_id) sg: u32' : ''}) {
+fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_id) sg: u32) {
   let rowBase = wid.y * 64u;
   let colBase = wid.x * 64u;
-  ${syntax.subgroupIndex === 'builtin' ? '' : 'let sg = t / 32u;'}
   let rowOff = (sg / 2u) * 32u;
   let colOff = (sg % 2u) * 32u;
   var c00 = ${result}();
@@ -114,13 +125,7 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
     }
     workgroupBarrier();
   }
-  ${stores.join('\n  ')}
-  workgroupBarrier();
-  for (var e = t; e < 4096u; e += 128u) {
-    let row = rowBase + e / 64u;
-    let col = colBase + e % 64u;
-    if (row < dims.M && col < dims.N) { c[row * dims.N + col] = epilogue(row, col, Cs[e]); }
-  }
+  ${writeOut.join('\n  ')}
 }`;
 }
 
@@ -131,7 +136,7 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
 export async function subgroupMatrixSyntax(device: GPUDevice): Promise<{ syntax?: SubgroupMatrixSyntax; errors: string[] }> {
   const errors: string[] = [];
   for (const syntax of SYNTAXES) {
-    const name = `${syntax.layout}/${syntax.subgroupIndex}`;
+    const name = syntax.layout;
     device.pushErrorScope('validation');
     const module = device.createShaderModule({ label: `subgroup-matrix probe ${name}`, code: subgroupMatrixGemmShader({ transA: false, transB: false }, undefined, syntax) });
     const info = await module.getCompilationInfo();

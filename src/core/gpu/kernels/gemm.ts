@@ -34,13 +34,12 @@ export interface GemmConfig {
 }
 
 /**
- * GPUs get 16×16 invocations of 8×8 values (128×128 tiles, the classic SGEMM blocking). SwiftShader,
- * which runs the kernels in CI, crashes (a futex abort in its fiber scheduler) on workgroups of 256
- * invocations that use barriers under Dawn in Node, so software adapters get 8×8 invocations of 4×4.
+ * 16×16 invocations of 8×8 values (128×128 tiles, the classic SGEMM blocking): what every adapter
+ * gets, SwiftShader included (where it is also the faster one). SMALL_GEMM, 8×8 invocations of 4×4,
+ * uses fewer registers per invocation; bench/gpu/gemm-check measures both on the GPU.
  */
-export function gemmConfig(software: boolean): GemmConfig {
-  return software ? { threads: 8, perThread: 4, depth: 16 } : { threads: 16, perThread: 8, depth: 8 };
-}
+export const DEFAULT_GEMM: GemmConfig = { threads: 16, perThread: 8, depth: 8 };
+export const SMALL_GEMM: GemmConfig = { threads: 8, perThread: 4, depth: 16 };
 
 /** Where element (m, k) of op(A) and (k, n) of op(B) live in the stored operands. */
 export function operandIndex(shape: GemmShape): { a: string; b: string } {
@@ -63,7 +62,7 @@ fn epilogue(row: u32, col: u32, acc: f32) -> f32 {
 `;
 }
 
-export function gemmShader(shape: GemmShape, epilogue: Epilogue = { body: 'return acc;' }, config: GemmConfig = gemmConfig(false)): string {
+export function gemmShader(shape: GemmShape, epilogue: Epilogue = { body: 'return acc;' }, config: GemmConfig = DEFAULT_GEMM): string {
   const { threads: T, perThread: R, depth: D } = config;
   const tile = T * R;
   const slab = D * tile;
@@ -137,7 +136,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 }
 
 /** Workgroups for a [M, N] result. */
-export function gemmWorkgroups(M: number, N: number, config: GemmConfig = gemmConfig(false)): [number, number] {
+export function gemmWorkgroups(M: number, N: number, config: GemmConfig = DEFAULT_GEMM): [number, number] {
   const tile = config.threads * config.perThread;
   return [Math.ceil(N / tile), Math.ceil(M / tile)];
 }

@@ -1,7 +1,8 @@
 /**
- * Runs the WGSL kernels where CI can: headless Debian chromium, whose WebGPU adapter is SwiftShader
- * (Vulkan on the CPU). Dawn in Node also finds SwiftShader, but faults there on workgroup barriers;
- * Chromium runs the same WGSL reliably. The page bundle is webgpu-page.ts.
+ * Runs the WGSL kernels in headless Debian chromium, whose WebGPU adapter is SwiftShader (Vulkan on
+ * the CPU): a second Dawn and Tint, besides the Node ones that the trainer and bench/gpu use (tested
+ * in gpu-instance-lifetime, gpu-subgroup-matrix-emulated and gpu-bench-smoke). The page bundle is
+ * webgpu-page.ts.
  */
 import http from 'node:http';
 import path from 'node:path';

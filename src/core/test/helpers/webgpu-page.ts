@@ -5,7 +5,7 @@
 import { describeAdapter, describeCapabilities, type GpuCapabilities } from '../../gpu/capabilities.js';
 import { createArray, readArrays, readFloats, writeArray } from '../../gpu/buffers.js';
 import { ComputeKernel, uniformBuffer } from '../../gpu/compute.js';
-import { gemmConfig, gemmShader, gemmWorkgroups, type GemmConfig } from '../../gpu/kernels/gemm.js';
+import { DEFAULT_GEMM, gemmShader, gemmWorkgroups, type GemmConfig } from '../../gpu/kernels/gemm.js';
 import { LatentSegments } from '../../gpu/kernels/latent-segments.js';
 import { SparseWeightGradients } from '../../gpu/kernels/sparse-weight-grads.js';
 import { WgslSaeStepRunner, type WgslStepSpec } from '../../sae/wgsl-step-runner.js';
@@ -27,8 +27,8 @@ async function gpu() {
 export interface GemmCase { M: number; N: number; K: number; transA: boolean; transB: boolean; a: number[]; b: number[]; config?: GemmConfig }
 
 async function gemm(c: GemmCase): Promise<number[]> {
-  const { device, capabilities } = await gpu();
-  const config = c.config ?? gemmConfig(capabilities.software);
+  const { device } = await gpu();
+  const config = c.config ?? DEFAULT_GEMM;
   const kernel = new ComputeKernel(device, 'gemm', gemmShader({ transA: c.transA, transB: c.transB }, undefined, config));
   const out = createArray(device, c.M * c.N, 'c');
   const group = kernel.bind([
@@ -49,14 +49,12 @@ export interface TrainCase {
   spec: WgslStepSpec;
   params: Record<string, number[]>;
   steps: (Omit<StepInputs, 'x'> & { x: number[] })[];
-  /** Run with the kernel configuration a hardware adapter gets (the GEMM blocking), not SwiftShader's. */
-  asHardware?: boolean;
 }
 
 async function train(c: TrainCase) {
   const g = await gpu();
   const params = Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, Float32Array.from(v)]));
-  const runner = await WgslSaeStepRunner.create(c.spec, params, undefined, c.asHardware ? { ...g, capabilities: { ...g.capabilities, software: false } } : g);
+  const runner = await WgslSaeStepRunner.create(c.spec, params, undefined, g);
   const metrics = [];
   for (const s of c.steps) {
     const m = await runner.step({ ...s, x: Float32Array.from(s.x) });

@@ -1,0 +1,77 @@
+/**
+ * Every WGSL kernel and every step-runner configuration through the validation of the Dawn that
+ * bench/gpu runs on the GPU machine (npm `webgpu`, null backend): the tensor-core GEMM included,
+ * which Chromium's SwiftShader cannot compile. The numbers are checked elsewhere (gpu-wgsl.test.ts on
+ * SwiftShader; bench/gpu on a GPU); this catches what would otherwise surface first on a lent GPU.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gemmShader } from '../gpu/kernels/gemm.js';
+import { SUBGROUP_MATRIX_WORKGROUP_BYTES, subgroupMatrixGemmShader, subgroupMatrixSyntax } from '../gpu/kernels/gemm-subgroup-matrix.js';
+import { WgslSaeStepRunner, type WgslStepSpec } from '../sae/wgsl-step-runner.js';
+import { openNullGpu, type NullGpu } from './helpers/dawn-null.js';
+
+let gpu: NullGpu;
+beforeAll(async () => {
+  gpu = await openNullGpu();
+});
+afterAll(() => gpu?.device.destroy());
+
+const LAYOUTS = [
+  { transA: false, transB: false },
+  { transA: false, transB: true },
+  { transA: true, transB: false },
+];
+const RELU_BIAS = { bindings: '@group(0) @binding(4) var<storage, read> bias: array<f32>;', body: 'return max(acc + bias[col], 0.0);' };
+
+function pipeline(code: string) {
+  const module = gpu.device.createShaderModule({ code });
+  gpu.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+}
+
+describe("Dawn's null backend (the GPU run's Dawn) validates the kernels", () => {
+  it('rejects a kernel with an error, so a clean pass below means something', async () => {
+    const errors = await gpu.validationErrors(() => pipeline(subgroupMatrixGemmShader(LAYOUTS[0]).replace('f16(v)', 'v')));
+    expect(errors.join('\n')).toMatch(/f16|type/);
+  });
+
+  it('the subgroup-matrix GEMM compiles in all three layouts, with an epilogue, in the template spelling', async () => {
+    expect(gpu.device.limits.maxComputeWorkgroupStorageSize).toBeGreaterThanOrEqual(SUBGROUP_MATRIX_WORKGROUP_BYTES);
+    const probe = await subgroupMatrixSyntax(gpu.device);
+    expect(probe).toEqual({ syntax: { layout: 'template' }, errors: [] });
+    for (const shape of LAYOUTS) {
+      for (const epilogue of [undefined, RELU_BIAS]) {
+        expect(await gpu.validationErrors(() => pipeline(subgroupMatrixGemmShader(shape, epilogue, probe.syntax))), JSON.stringify({ shape, epilogue })).toEqual([]);
+      }
+    }
+  });
+
+  it('the tiled f32 GEMM compiles in all three layouts', async () => {
+    for (const shape of LAYOUTS) expect(await gpu.validationErrors(() => pipeline(gemmShader(shape, RELU_BIAS)))).toEqual([]);
+  });
+
+  const spec = (architecture: 'standard' | 'topk', overrides: Partial<WgslStepSpec> = {}): WgslStepSpec => ({
+    architecture, dIn: 64, dSae: 1024, batch: 256, k: 16, rescaleActsByDecoderNorm: true, jumpreluBandwidth: 0.001,
+    adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8, gradientClipNorm: 1, sparse: true, exposeGradients: false, ...overrides,
+  });
+  const cases: [string, WgslStepSpec][] = [
+    ['standard', spec('standard')],
+    ['topk, sparse weight gradients', spec('topk')],
+    ['topk, dense weight gradients', spec('topk', { sparse: false, rescaleActsByDecoderNorm: false })],
+  ];
+
+  for (const gemm of ['tiled-f32', 'subgroup-matrix-f16'] as const) {
+    for (const [name, s] of cases) {
+      it(`${name} with the ${gemm} GEMM: the runner builds and runs a plain and an AuxK step without a validation error`, async () => {
+        const { dIn: d, dSae: S } = s;
+        const params = { W_encT: new Float32Array(S * d), b_enc: new Float32Array(S), W_dec: new Float32Array(S * d), b_dec: new Float32Array(d) };
+        const runner = await WgslSaeStepRunner.create(s, params, undefined, { device: gpu.device, capabilities: { ...gpu.capabilities, gemm } });
+        const x = new Float32Array(s.batch * d);
+        const step = { x, coefficient: 0.5, stepSize: 1e-3, biasCorrection2Sqrt: 0.05 };
+        const aux = s.architecture === 'topk' ? { aux: { deadIndices: [1, 5, 9, 700], kAux: 4, auxScale: 0.125 } } : {};
+        expect(await gpu.validationErrors(() => runner.step(step))).toEqual([]);
+        expect(await gpu.validationErrors(() => runner.step({ ...step, ...aux }))).toEqual([]);
+        await runner.release();
+      });
+    }
+  }
+});
