@@ -16,6 +16,7 @@ import { InMemoryActivationSource, SyntheticDictionarySource } from '../sae/acti
 import { CHECKPOINT_FILE, readCheckpoint } from '../sae/checkpoint.js';
 import { resumeTraining, trainSae, JOB_RECORD_FILE, type TrainingMetrics, type TrainingResult } from '../sae/trainer.js';
 import { loadSaeLens } from '../sae/saelens-format.js';
+import { expectSameState } from './helpers/resume-state.js';
 import { RESUME_CONFIG, RESUME_THREADS, resumeSource } from './helpers/sae-train-setup.js';
 
 const dirs: string[] = [];
@@ -27,23 +28,6 @@ function tmp(): string {
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-/** Every parameter, moment and statistic of two checkpoints compared bit for bit, and the run state (all but wall-clock time). */
-function expectSameState(a: string, b: string): void {
-  const ca = readCheckpoint(path.join(a, CHECKPOINT_FILE));
-  const cb = readCheckpoint(path.join(b, CHECKPOINT_FILE));
-  const same = (x: Float32Array, y: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength));
-  for (const [name, data] of Object.entries(ca.params)) {
-    expect(same(cb.params[name], data), `param ${name}`).toBe(true);
-    expect(same(cb.moments.m[name], ca.moments.m[name]), `adam_m ${name}`).toBe(true);
-    expect(same(cb.moments.v[name], ca.moments.v[name]), `adam_v ${name}`).toBe(true);
-  }
-  expect(same(cb.statistics.stepsSinceFired, ca.statistics.stepsSinceFired)).toBe(true);
-  expect(same(cb.statistics.windowFireCounts, ca.statistics.windowFireCounts)).toBe(true);
-  const { trainingSeconds: _a, ...stateA } = ca.state;
-  const { trainingSeconds: _b, ...stateB } = cb.state;
-  expect(stateB).toEqual(stateA);
-}
 
 describe('SAE trainer', () => {
   it('a topk SAE recovers > 90% of a synthetic sparse dictionary (max cosine > 0.9)', async () => {
