@@ -27,7 +27,7 @@ export interface AdapterDescription {
   maxComputeInvocationsPerWorkgroup: number;
 }
 
-import { SUBGROUP_MATRIX_SHAPE, SUBGROUP_MATRIX_WORKGROUP_BYTES } from './kernels/gemm-subgroup-matrix.js';
+import { SUBGROUP_MATRIX_SHAPE, SUBGROUP_MATRIX_TILES, subgroupMatrixInvocations, subgroupMatrixWorkgroupBytes, type SubgroupMatrixTile } from './kernels/gemm-subgroup-matrix.js';
 
 export type GemmVariant = 'tiled-f32' | 'subgroup-matrix-f16';
 
@@ -39,6 +39,8 @@ export interface GpuCapabilities {
   subgroups: boolean;
   /** The f16 × f16 → f32 subgroup-matrix shape the GEMMs would use, when there is one. */
   subgroupMatrix?: SubgroupMatrixConfig;
+  /** The largest tiling of the subgroup-matrix GEMM the adapter's workgroup limits allow. */
+  subgroupMatrixTile?: SubgroupMatrixTile;
   gemm: GemmVariant;
   /** Why `gemm` was picked, for the probe's report. */
   reason: string;
@@ -65,14 +67,20 @@ export function describeCapabilities(adapter: AdapterDescription, prefer: Varian
   if (!f16) return { ...base, gemm: 'tiled-f32', reason: 'no shader-f16: workgroup-tiled f32 GEMM' };
   if (!subgroupMatrix) return { ...base, gemm: 'tiled-f32', reason: 'no f16→f32 subgroup-matrix shape: workgroup-tiled f32 GEMM' };
   const shape = `${subgroupMatrix.M}×${subgroupMatrix.N}×${subgroupMatrix.K} f16→f32`;
+  const tile = SUBGROUP_MATRIX_TILES.find(
+    (t) => adapter.maxComputeWorkgroupStorageSize >= subgroupMatrixWorkgroupBytes(t) && adapter.maxComputeInvocationsPerWorkgroup >= subgroupMatrixInvocations(t),
+  );
   const fits =
     subgroupMatrix.M === M && subgroupMatrix.N === N && subgroupMatrix.K === K &&
-    adapter.subgroupMinSize === subgroupSize && adapter.subgroupMaxSize === subgroupSize &&
-    adapter.maxComputeWorkgroupStorageSize >= SUBGROUP_MATRIX_WORKGROUP_BYTES;
-  if (!fits) return { ...base, gemm: 'tiled-f32', reason: `subgroup matrices ${shape} are offered, but the kernel needs ${M}×${N}×${K} with ${subgroupSize}-wide subgroups and ${SUBGROUP_MATRIX_WORKGROUP_BYTES} bytes of workgroup memory: workgroup-tiled f32 GEMM` };
+    adapter.subgroupMinSize === subgroupSize && adapter.subgroupMaxSize === subgroupSize && tile !== undefined;
+  if (!fits) {
+    const smallest = SUBGROUP_MATRIX_TILES.at(-1)!;
+    return { ...base, gemm: 'tiled-f32', reason: `subgroup matrices ${shape} are offered, but the kernel needs ${M}×${N}×${K} with ${subgroupSize}-wide subgroups and ${subgroupMatrixWorkgroupBytes(smallest)} bytes of workgroup memory: workgroup-tiled f32 GEMM` };
+  }
+  const withTile = { ...base, subgroupMatrixTile: tile };
   // Not yet verified on a GPU (issue 11): until bench/gpu/gemm-check passes there, it is opt-in.
-  if (!prefer.subgroupMatrix) return { ...base, gemm: 'tiled-f32', reason: `subgroup matrices ${shape} are offered; the subgroup-matrix GEMM is opt-in until verified (MISTUDIO_WEBGPU_GEMM=subgroup-matrix-f16)` };
-  return { ...base, gemm: 'subgroup-matrix-f16', reason: `subgroup matrices ${shape}: f16 operands, f32 accumulation` };
+  if (!prefer.subgroupMatrix) return { ...withTile, gemm: 'tiled-f32', reason: `subgroup matrices ${shape} are offered; the subgroup-matrix GEMM is opt-in until verified (MISTUDIO_WEBGPU_GEMM=subgroup-matrix-f16)` };
+  return { ...withTile, gemm: 'subgroup-matrix-f16', reason: `subgroup matrices ${shape}: f16 operands, f32 accumulation, ${tile}×${tile} tiles` };
 }
 
 /** What `describeCapabilities` needs from a WebGPU adapter (Dawn's in Node, or a browser's). */

@@ -14,7 +14,7 @@ import type { GpuCapabilities } from '../gpu/capabilities.js';
 import { createArray, readArrays, writeArray, type GpuArray } from '../gpu/buffers.js';
 import { ComputeKernel, uniformBuffer, workgroupGrid } from '../gpu/compute.js';
 import { gemmShader, gemmWorkgroups, type Epilogue, type GemmShape } from '../gpu/kernels/gemm.js';
-import { SUBGROUP_MATRIX_TILE, subgroupMatrixGemmShader, subgroupMatrixSyntax, type SubgroupMatrixSyntax } from '../gpu/kernels/gemm-subgroup-matrix.js';
+import { subgroupMatrixGemmShader, subgroupMatrixSyntax, subgroupMatrixWorkgroups, type SubgroupMatrixSyntax } from '../gpu/kernels/gemm-subgroup-matrix.js';
 import { WG } from '../gpu/kernels/grid.js';
 import { columnSumShader, partialSumShader, PARTIAL_GROUPS, SUM_PARTIALS } from '../gpu/kernels/reductions.js';
 import { ADAM, B_DEC_GRAD, CENTRE, COLUMN_VARIANCE, FINALIZE, LATENT_TOTALS, RESIDUAL, ROW_NORMS, SLOT, STEP_STRUCT } from '../gpu/kernels/sae-step.js';
@@ -194,8 +194,8 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
   private gemm(label: string, shape: GemmShape, M: number, N: number, K: number, a: string, b: string, c: string, epilogue?: Epilogue, extra: (GPUBuffer | string)[] = []): void {
     const dims = this.uniform(`${label} dims`, new Uint32Array([M, N, K]));
     if (this.syntax) {
-      const grid: [number, number] = [Math.ceil(N / SUBGROUP_MATRIX_TILE), Math.ceil(M / SUBGROUP_MATRIX_TILE)];
-      this.add(label, subgroupMatrixGemmShader(shape, epilogue, this.syntax), [dims, a, b, c, ...extra], grid);
+      const tile = this.capabilities.subgroupMatrixTile ?? 64;
+      this.add(label, subgroupMatrixGemmShader(shape, epilogue, { syntax: this.syntax, tile }), [dims, a, b, c, ...extra], subgroupMatrixWorkgroups(M, N, tile));
       return;
     }
     this.add(label, gemmShader(shape, epilogue), [dims, a, b, c, ...extra], gemmWorkgroups(M, N));

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gemmShader } from '../gpu/kernels/gemm.js';
-import { SUBGROUP_MATRIX_WORKGROUP_BYTES, subgroupMatrixGemmShader, subgroupMatrixSyntax } from '../gpu/kernels/gemm-subgroup-matrix.js';
+import { SUBGROUP_MATRIX_TILES, subgroupMatrixGemmShader, subgroupMatrixSyntax, subgroupMatrixWorkgroupBytes } from '../gpu/kernels/gemm-subgroup-matrix.js';
 import { WgslSaeStepRunner, type WgslStepSpec } from '../sae/wgsl-step-runner.js';
 import { openNullGpu, type NullGpu } from './helpers/dawn-null.js';
 
@@ -34,13 +34,24 @@ describe("Dawn's null backend (the GPU run's Dawn) validates the kernels", () =>
     expect(errors.join('\n')).toMatch(/f16|type/);
   });
 
-  it('the subgroup-matrix GEMM compiles in all three layouts, with an epilogue, in the template spelling', async () => {
-    expect(gpu.device.limits.maxComputeWorkgroupStorageSize).toBeGreaterThanOrEqual(SUBGROUP_MATRIX_WORKGROUP_BYTES);
+  it('the subgroup-matrix GEMM compiles in both tilings, both depths and all three layouts, with an epilogue, in the template spelling', async () => {
     const probe = await subgroupMatrixSyntax(gpu.device);
     expect(probe).toEqual({ syntax: { layout: 'template' }, errors: [] });
-    for (const shape of LAYOUTS) {
-      for (const epilogue of [undefined, RELU_BIAS]) {
-        expect(await gpu.validationErrors(() => pipeline(subgroupMatrixGemmShader(shape, epilogue, probe.syntax))), JSON.stringify({ shape, epilogue })).toEqual([]);
+    // The null adapter allows only WebGPU's default 16 KiB of workgroup memory: every variant fits it
+    // but 128×128 tiles at depth 32 (for GPUs, which offer more), which must be refused by that alone.
+    const refusal = new RegExp(`workgroup storage \\(${subgroupMatrixWorkgroupBytes(128, 32)} bytes\\) is larger than the maximum allowed`);
+    for (const tile of SUBGROUP_MATRIX_TILES) {
+      for (const depth of [16, 32] as const) {
+        const fits = subgroupMatrixWorkgroupBytes(tile, depth) <= gpu.device.limits.maxComputeWorkgroupStorageSize;
+        expect(fits).toBe(!(tile === 128 && depth === 32));
+        for (const shape of LAYOUTS) {
+          for (const epilogue of [undefined, RELU_BIAS]) {
+            const what = JSON.stringify({ tile, depth, shape, epilogue });
+            const errors = await gpu.validationErrors(() => pipeline(subgroupMatrixGemmShader(shape, epilogue, { syntax: probe.syntax, tile, depth })));
+            if (fits) expect(errors, what).toEqual([]);
+            else expect(errors.length === 1 && refusal.test(errors[0]), `${what}: ${errors.join('; ')}`).toBe(true);
+          }
+        }
       }
     }
   });

@@ -36,7 +36,9 @@ describe('describeCapabilities', () => {
   it('keeps the f32 GEMM where the subgroup-matrix kernel cannot run: other subgroup widths, small workgroup memory', () => {
     const amd = { ...h200, subgroupMinSize: 32, subgroupMaxSize: 64 };
     expect(describeCapabilities(amd, { subgroupMatrix: true })).toMatchObject({ gemm: 'tiled-f32', reason: expect.stringMatching(/32-wide subgroups/) });
-    expect(describeCapabilities({ ...h200, maxComputeWorkgroupStorageSize: 16384 }, { subgroupMatrix: true }).gemm).toBe('subgroup-matrix-f16');
+    expect(describeCapabilities(h200, { subgroupMatrix: true })).toMatchObject({ gemm: 'subgroup-matrix-f16', subgroupMatrixTile: 128 });
+    expect(describeCapabilities({ ...h200, maxComputeWorkgroupStorageSize: 16384 }, { subgroupMatrix: true })).toMatchObject({ gemm: 'subgroup-matrix-f16', subgroupMatrixTile: 64 });
+    expect(describeCapabilities({ ...h200, maxComputeInvocationsPerWorkgroup: 128 }, { subgroupMatrix: true }).subgroupMatrixTile).toBe(64);
     expect(describeCapabilities({ ...h200, maxComputeWorkgroupStorageSize: 8192 }, { subgroupMatrix: true }).gemm).toBe('tiled-f32');
   });
 

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createArray, readFloats } from '../gpu/buffers.js';
 import { ComputeKernel, uniformBuffer } from '../gpu/compute.js';
 import { requireGpu, type GpuContext } from '../gpu/dawn-device.js';
-import { SUBGROUP_MATRIX_TILE, subgroupMatrixGemmShader } from '../gpu/kernels/gemm-subgroup-matrix.js';
+import { SUBGROUP_MATRIX_TILES, subgroupMatrixGemmShader, subgroupMatrixWorkgroups } from '../gpu/kernels/gemm-subgroup-matrix.js';
 import { Rng } from '../engine/random.js';
 import { SaeStepRunner } from '../sae/step-runner.js';
 import { WgslSaeStepRunner, type WgslStepSpec } from '../sae/wgsl-step-runner.js';
@@ -20,7 +20,11 @@ vi.mock('../gpu/kernels/gemm-subgroup-matrix.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../gpu/kernels/gemm-subgroup-matrix.js')>();
   return {
     ...real,
-    subgroupMatrixGemmShader: (...args: Parameters<typeof real.subgroupMatrixGemmShader>) => emulateSubgroupMatrix(real.subgroupMatrixGemmShader(...args)),
+    // The emulation keeps the slabs in f32, twice their f16 size: the 128×128 tiling's would pass
+    // SwiftShader's 32 KiB of workgroup memory at depth 32, so it is emulated at depth 16 (the 64×64
+    // tiling covers depth 32).
+    subgroupMatrixGemmShader: (...[shape, epilogue, options = {}]: Parameters<typeof real.subgroupMatrixGemmShader>) =>
+      emulateSubgroupMatrix(real.subgroupMatrixGemmShader(shape, epilogue, options.tile === 128 ? { ...options, depth: 16 } : options)),
     // SwiftShader has no subgroup matrices to probe; the emulation is written for the template spelling.
     subgroupMatrixSyntax: async () => ({ syntax: { layout: 'template' as const }, errors: [] }),
   };
@@ -35,20 +39,20 @@ const rand = new Rng(21);
 const randoms = (n: number, scale = 1) => Float32Array.from({ length: n }, () => (rand.next() * 2 - 1) * scale);
 
 describe('subgroup-matrix GEMM (emulated builtins) on SwiftShader', () => {
-  for (const [transA, transB] of [[false, false], [false, true], [true, false]] as const) {
-    it(`${transA ? 'T' : 'N'}${transB ? 'T' : 'N'} with a bias+ReLU epilogue matches a float64 product on ragged sizes`, async () => {
-      const M = 150, N = 130, K = 70; // several 64×64 tiles, none full at the edges; K not a multiple of 32
+  for (const tile of SUBGROUP_MATRIX_TILES) for (const [transA, transB] of [[false, false], [false, true], [true, false]] as const) {
+    it(`${tile}×${tile} tiles, ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}, with a bias+ReLU epilogue: matches a float64 product on ragged sizes`, async () => {
+      const M = 300, N = 270, K = 70; // several tiles of either size, none full at the edges; K not a multiple of 32
       const a = randoms(M * K);
       const b = randoms(K * N);
       const bias = randoms(N, 0.5);
       const { device } = gpu;
       const epilogue = { bindings: '@group(0) @binding(4) var<storage, read> bias: array<f32>;', body: 'return max(acc + bias[col], 0.0);' };
-      const kernel = new ComputeKernel(device, 'gemm', subgroupMatrixGemmShader({ transA, transB }, epilogue));
+      const kernel = new ComputeKernel(device, 'gemm', subgroupMatrixGemmShader({ transA, transB }, epilogue, { tile }));
       const out = createArray(device, M * N, 'c');
       const group = kernel.bind([uniformBuffer(device, 'dims', new Uint32Array([M, N, K])), createArray(device, a.length, 'a', a).buffer, createArray(device, b.length, 'b', b).buffer, out.buffer, createArray(device, N, 'bias', bias).buffer]);
       const encoder = device.createCommandEncoder();
       const pass = encoder.beginComputePass();
-      kernel.dispatch(pass, group, Math.ceil(N / SUBGROUP_MATRIX_TILE), Math.ceil(M / SUBGROUP_MATRIX_TILE));
+      kernel.dispatch(pass, group, ...subgroupMatrixWorkgroups(M, N, tile));
       pass.end();
       device.queue.submit([encoder.finish()]);
       const got = await readFloats(device, out);
@@ -71,13 +75,13 @@ describe('subgroup-matrix GEMM (emulated builtins) on SwiftShader', () => {
     adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8, gradientClipNorm: 1, sparse: true, exposeGradients: true,
   });
 
-  for (const architecture of ['standard', 'topk'] as const) {
-    it(`${architecture}: two WGSL training steps with this GEMM equal the CPU graph (metrics, gradients, parameters)`, async () => {
+  for (const [architecture, tile] of [['standard', 128], ['topk', 64]] as const) {
+    it(`${architecture}, ${tile}×${tile} tiles: two WGSL training steps with this GEMM equal the CPU graph (metrics, gradients, parameters)`, async () => {
       const s = spec(architecture);
       const { dIn: d, dSae: S } = s;
       const params = { W_encT: randoms(S * d, 0.3), b_enc: randoms(S, 0.05), W_dec: randoms(S * d, 0.3), b_dec: randoms(d, 0.1) };
       const steps = [1, 2].map((t) => ({ x: randoms(s.batch * d), coefficient: 0.5, stepSize: 1e-2 / (1 - 0.9 ** t), biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** t) }));
-      const wgsl = await WgslSaeStepRunner.create(s, params, undefined, { ...gpu, capabilities: { ...gpu.capabilities, gemm: 'subgroup-matrix-f16' } });
+      const wgsl = await WgslSaeStepRunner.create(s, params, undefined, { ...gpu, capabilities: { ...gpu.capabilities, gemm: 'subgroup-matrix-f16', subgroupMatrixTile: tile } });
       const cpu = await SaeStepRunner.create(s, params, undefined, { device: 'cpu', intraOpNumThreads: 1 });
       try {
         for (const [i, step] of steps.entries()) {
