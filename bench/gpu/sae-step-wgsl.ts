@@ -8,6 +8,10 @@
  *   {"bench":"gpu-sae-step","impl":"mistudio","arch":..,"precision":"fp32","device":..,"gemm":..,
  *    "batch":..,"dIn":..,"dSae":..,"k":..,"msPerStep":median,"tokensPerSecond":..,"steps":n}
  *
+ * then, where the device has timestamp queries, one profiled step, kernel by kernel:
+ *
+ *   {"bench":"gpu-sae-step-profile","arch":..,"gemm":..,"totalMs":..,"kernels":[{"label":..,"ms":..,"dispatches":n}, ...]}
+ *
  * or the same head with "error" (exit code 1): no adapter, a spec the WGSL kernels do not cover,
  * a step that does not finish in time; or with "skipped" (exit code 0) when the adapter lacks the
  * --gemm variant asked for.
@@ -101,9 +105,16 @@ async function main(): Promise<void> {
     times.push(performance.now() - t0);
   }
   if (times.length < maxSteps) say(`budget of ${budgetMs / 1000} s used after ${times.length} timed steps`);
-  await guard(runner.release(), 'release');
   const ms = median(times);
   emit({ ...head, msPerStep: Number(ms.toFixed(3)), tokensPerSecond: Math.round((sizes.batch / ms) * 1000), steps: times.length });
+  // Where the step's time goes, kernel by kernel: what to optimise next. Untimed, after the figure above.
+  if (gpu.device.features.has('timestamp-query') && elapsed() < budgetMs) {
+    t++;
+    const kernels = await guard(runner.profile({ x: batches[t % BATCHES], ...stepScalars(cfg, t) }), 'the profiled step');
+    const totalMs = kernels.reduce((sum, k) => sum + k.ms, 0);
+    emit({ bench: 'gpu-sae-step-profile', arch, gemm: head.gemm, totalMs: Number(totalMs.toFixed(3)), kernels: kernels.map((k) => ({ ...k, ms: Number(k.ms.toFixed(3)) })) });
+  }
+  await guard(runner.release(), 'release');
 }
 
 main().then(

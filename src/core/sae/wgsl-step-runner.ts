@@ -42,11 +42,20 @@ function auxKMax(spec: WgslStepSpec): number {
 }
 
 interface Dispatch {
+  /** What this dispatch does (kernels are shared between dispatches of the same code). */
+  label: string;
   kernel: ComputeKernel;
   group: GPUBindGroup;
   grid: [number, number];
   /** Part of the AuxK pass: dispatched only in steps with dead latents. */
   aux: boolean;
+}
+
+/** GPU time of one kernel label within a profiled step. */
+export interface KernelTime {
+  label: string;
+  ms: number;
+  dispatches: number;
 }
 
 export class WgslSaeStepRunner implements TrainingStepRunner {
@@ -188,7 +197,7 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
   private add(label: string, code: string, buffers: (GPUBuffer | string | undefined)[], grid: [number, number]): void {
     const kernel = this.kernel(label, code);
     const group = kernel.bind(buffers.map((b) => (typeof b === 'string' ? this.array(b).buffer : b)));
-    this.plan.push({ kernel, group, grid, aux: this.building === 'aux' });
+    this.plan.push({ label, kernel, group, grid, aux: this.building === 'aux' });
   }
 
   private gemm(label: string, shape: GemmShape, M: number, N: number, K: number, a: string, b: string, c: string, epilogue?: Epilogue, extra: (GPUBuffer | string)[] = []): void {
@@ -265,7 +274,7 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
           idx: buffer('idx'), a: buffer('a'), dPreK: buffer('dPreK'), dR: buffer('dR'), xc: buffer('xc'),
           gradWdec: buffer('grad_W_dec'), gradWencT: buffer('grad_W_encT'), gradBenc: buffer('grad_b_enc'), fired: buffer('fired'),
         });
-        for (const dispatch of this.sparseGradients.dispatches) this.plan.push({ ...dispatch, aux: false });
+        for (const dispatch of this.sparseGradients.dispatches) this.plan.push({ ...dispatch, label: dispatch.kernel.label, aux: false });
       } else {
         this.add('scatter', scatterShader('main'), [sizes, 'idx', 'a', 'dPreK', 'denseA', 'dPre'], perElement(B * k));
         this.add('fired', columnSumShader(true), [this.uniform('A cols', new Uint32Array([B, S])), 'denseA', 'zSum', 'fired'], perElement(S));
@@ -307,9 +316,50 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
   }
 
   async step(inputs: StepInputs): Promise<StepMetrics> {
+    return this.run(inputs);
+  }
+
+  /**
+   * One training step (it updates the parameters like `step`) with every dispatch in its own compute
+   * pass between GPU timestamps: the milliseconds each kernel label took, summed over its dispatches,
+   * slowest first. Needs the device's `timestamp-query` feature.
+   */
+  async profile(inputs: StepInputs): Promise<KernelTime[]> {
+    if (!this.device.features.has('timestamp-query')) {
+      throw new MiStudioError('UNSUPPORTED', 'this WebGPU device has no timestamp-query feature', { field: 'device', hint: 'time whole steps instead' });
+    }
+    const dispatches = this.plan.filter((d) => !d.aux || this.withAux(inputs));
+    const querySet = this.device.createQuerySet({ label: 'step profile', type: 'timestamp', count: 2 * dispatches.length });
+    const resolved = this.device.createBuffer({ label: 'step profile', size: 16 * dispatches.length, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const readback = this.device.createBuffer({ label: 'step profile readback', size: 16 * dispatches.length, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      await this.run(inputs, { querySet, resolved, readback });
+      await readback.mapAsync(GPUMapMode.READ);
+      const ns = new BigUint64Array(readback.getMappedRange().slice(0));
+      readback.unmap();
+      const byLabel = new Map<string, KernelTime>();
+      dispatches.forEach((d, i) => {
+        const entry = byLabel.get(d.label) ?? { label: d.label, ms: 0, dispatches: 0 };
+        entry.ms += Number(ns[2 * i + 1] - ns[2 * i]) / 1e6;
+        entry.dispatches++;
+        byLabel.set(d.label, entry);
+      });
+      return [...byLabel.values()].sort((a, b) => b.ms - a.ms);
+    } finally {
+      querySet.destroy();
+      resolved.destroy();
+      readback.destroy();
+    }
+  }
+
+  private withAux(inputs: StepInputs): boolean {
+    return this.spec.architecture === 'topk' && !!inputs.aux && inputs.aux.deadIndices.length > 0;
+  }
+
+  private async run(inputs: StepInputs, timing?: { querySet: GPUQuerySet; resolved: GPUBuffer; readback: GPUBuffer }): Promise<StepMetrics> {
     const { batch, dIn } = this.spec;
     if (inputs.x.length !== batch * dIn) throw new MiStudioError('SHAPE_MISMATCH', `batch has ${inputs.x.length} values, expected [${batch}, ${dIn}]`, { field: 'x' });
-    const withAux = this.spec.architecture === 'topk' && !!inputs.aux && inputs.aux.deadIndices.length > 0;
+    const withAux = this.withAux(inputs);
     const auxBlock = new ArrayBuffer(16);
     if (withAux) {
       const { deadIndices, kAux, auxScale } = inputs.aux!;
@@ -323,9 +373,20 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
     this.device.queue.writeBuffer(this.stepUniform, 0, new Float32Array([inputs.coefficient, inputs.stepSize, inputs.biasCorrection2Sqrt, 0]));
     const encoder = this.device.createCommandEncoder({ label: 'sae step' });
     for (const c of this.clears) if (withAux || !c.aux) encoder.clearBuffer(c.array.buffer);
-    const pass = encoder.beginComputePass({ label: 'sae step' });
-    for (const d of this.plan) if (withAux || !d.aux) d.kernel.dispatch(pass, d.group, d.grid[0], d.grid[1]);
-    pass.end();
+    const dispatches = this.plan.filter((d) => withAux || !d.aux);
+    if (timing) {
+      dispatches.forEach((d, i) => {
+        const pass = encoder.beginComputePass({ label: d.label, timestampWrites: { querySet: timing.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+        d.kernel.dispatch(pass, d.group, d.grid[0], d.grid[1]);
+        pass.end();
+      });
+      encoder.resolveQuerySet(timing.querySet, 0, 2 * dispatches.length, timing.resolved, 0);
+      encoder.copyBufferToBuffer(timing.resolved, 0, timing.readback, 0, 16 * dispatches.length);
+    } else {
+      const pass = encoder.beginComputePass({ label: 'sae step' });
+      for (const d of dispatches) d.kernel.dispatch(pass, d.group, d.grid[0], d.grid[1]);
+      pass.end();
+    }
     this.device.queue.submit([encoder.finish()]);
 
     const gradients = this.spec.exposeGradients ? this.names.map((n) => this.array(`grad_${n}`)) : [];

@@ -2,8 +2,9 @@
  * The GPU run as it will go on the lent machine, minus the GPU: the bench/gpu scripts bundled by
  * esbuild exactly as scripts/build-gpu-bundle.sh does, started through run.mjs --small on
  * SwiftShader (Dawn in Node) with the PyTorch twin on the CPU. Every step must report, the kernel
- * and GEMM checks must pass against their CPU references, and the tensor-core steps must say why
- * they were skipped (SwiftShader has no subgroup matrices) rather than fail.
+ * and GEMM checks must pass against their CPU references, the step must be profiled kernel by
+ * kernel, and the tensor-core steps must say why they were skipped (SwiftShader has no subgroup
+ * matrices) rather than fail.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
@@ -89,6 +90,17 @@ describe('bench/gpu on SwiftShader (run.mjs --small)', () => {
       const bf16 = find('gpu-sae-step', { impl: 'pytorch', arch, precision: 'bf16' })[0].tokensPerSecond;
       expect(ratio, arch).toMatchObject({ gemm: 'tiled-f32', ours: ours[0].tokensPerSecond, pytorchBf16: bf16 });
       expect(ratio.ratioToBf16).toBeCloseTo(ours[0].tokensPerSecond / bf16, 3);
+    }
+  });
+
+  it("profiles one step per architecture, kernel by kernel (SwiftShader has timestamp queries)", () => {
+    for (const arch of ['standard', 'topk']) {
+      const [profile] = find('gpu-sae-step-profile', { arch });
+      expect(profile, arch).toMatchObject({ gemm: 'tiled-f32' });
+      const labels = profile.kernels.map((k: Line) => k.label);
+      expect(labels, arch).toContain('encode');
+      expect(labels.some((l: string) => l.startsWith('adam')), arch).toBe(true);
+      expect(profile.totalMs).toBeCloseTo(profile.kernels.reduce((sum: number, k: Line) => sum + k.ms, 0), 1);
     }
   });
 });
