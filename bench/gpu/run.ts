@@ -74,6 +74,7 @@ const steps: Step[] = [
   node('probe', 'probe.mjs', 60),
   node('monitor', 'monitor-sample.mjs', 30),
   node('kernel-check', 'kernel-check.mjs', 90, small ? sizes : []),
+  node('kernel-check subgroup-matrix', 'kernel-check.mjs', 60, ['--gemm', 'subgroup-matrix-f16', ...(small ? sizes : [])]),
   node('gemm-check', 'gemm-check.mjs', 90, small ? ['--m', '150', '--n', '130', '--k', '70', '--speed-size', '256'] : []),
   ...ARCHITECTURES.flatMap((arch) => [
     node(`sae-step-wgsl ${arch}`, 'sae-step-wgsl.mjs', 120, ['--arch', arch, ...sizes]),

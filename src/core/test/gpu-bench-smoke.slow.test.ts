@@ -63,12 +63,13 @@ describe('bench/gpu on SwiftShader (run.mjs --small)', () => {
     expect(find('gpu-monitor')[0].sample.cpu.corePercents.length).toBeGreaterThan(0);
   });
 
-  it('the WGSL step equals the CPU graph for standard and topk', () => {
+  it('the WGSL step equals the CPU graph for standard and topk; the tensor-core step check is skipped with a reason', () => {
     for (const arch of ['standard', 'topk']) {
       const [check] = find('gpu-kernel-check', { arch });
       expect(check, arch).toMatchObject({ pass: true, gemm: 'tiled-f32', batch: 64, dIn: 32, dSae: 256 });
       expect(Math.max(...(Object.values(check.maxRelErr) as number[])), arch).toBeLessThan(check.tolerance);
     }
+    expect(find('gpu-kernel-check', { gemm: 'subgroup-matrix-f16' })[0].skipped).toMatch(/not available here/);
   });
 
   it('both f32 GEMM blockings pass in all three layouts; the tensor-core GEMM is skipped with a reason', () => {
