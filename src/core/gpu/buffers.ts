@@ -28,31 +28,52 @@ export function writeArray(device: GPUDevice, target: GpuArray, data: Float32Arr
   device.queue.writeBuffer(target.buffer, offsetValues * 4, data.buffer, data.byteOffset, data.byteLength);
 }
 
-/** Copies `arrays` back in one submission; results are in the order given. */
-export async function readArrays(device: GPUDevice, arrays: readonly GpuArray[]): Promise<ArrayBuffer[]> {
-  const total = arrays.reduce((n, a) => n + Math.max(4, a.length * 4), 0);
-  const staging = device.createBuffer({ label: 'readback', size: total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const encoder = device.createCommandEncoder({ label: 'readback' });
-  let offset = 0;
-  for (const a of arrays) {
-    const bytes = Math.max(4, a.length * 4);
-    encoder.copyBufferToBuffer(a.buffer, 0, staging, offset, bytes);
-    offset += bytes;
-  }
-  device.queue.submit([encoder.finish()]);
-  try {
-    await withTimeout(staging.mapAsync(GPUMapMode.READ), READBACK_TIMEOUT_MS, 'readback');
-    const all = staging.getMappedRange();
-    const out: ArrayBuffer[] = [];
-    offset = 0;
+/**
+ * A fixed list of arrays read back after each submission that copies them: one staging buffer for
+ * the owner's lifetime, and the copies recorded into the owner's own command encoder, so a training
+ * step is one submission with no allocation.
+ */
+export class Readback {
+  private readonly staging: GPUBuffer;
+  private readonly offsets: number[] = [];
+
+  constructor(device: GPUDevice, private readonly arrays: readonly GpuArray[], label = 'readback') {
+    let total = 0;
     for (const a of arrays) {
-      out.push(all.slice(offset, offset + a.length * 4));
-      offset += Math.max(4, a.length * 4);
+      this.offsets.push(total);
+      total += Math.max(4, a.length * 4);
     }
-    staging.unmap();
+    this.staging = device.createBuffer({ label, size: Math.max(4, total), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+
+  encode(encoder: GPUCommandEncoder): void {
+    this.arrays.forEach((a, i) => encoder.copyBufferToBuffer(a.buffer, 0, this.staging, this.offsets[i], Math.max(4, a.length * 4)));
+  }
+
+  /** The arrays as copied by the last submitted `encode`, in the order given. */
+  async read(): Promise<ArrayBuffer[]> {
+    await withTimeout(this.staging.mapAsync(GPUMapMode.READ), READBACK_TIMEOUT_MS, 'readback');
+    const all = this.staging.getMappedRange();
+    const out = this.arrays.map((a, i) => all.slice(this.offsets[i], this.offsets[i] + a.length * 4));
+    this.staging.unmap();
     return out;
+  }
+
+  destroy(): void {
+    this.staging.destroy();
+  }
+}
+
+/** Copies `arrays` back in one submission of its own; results are in the order given. */
+export async function readArrays(device: GPUDevice, arrays: readonly GpuArray[]): Promise<ArrayBuffer[]> {
+  const readback = new Readback(device, arrays);
+  try {
+    const encoder = device.createCommandEncoder({ label: 'readback' });
+    readback.encode(encoder);
+    device.queue.submit([encoder.finish()]);
+    return await readback.read();
   } finally {
-    staging.destroy();
+    readback.destroy();
   }
 }
 

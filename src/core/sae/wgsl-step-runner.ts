@@ -11,7 +11,7 @@
  */
 import { MiStudioError } from '../errors.js';
 import type { GpuCapabilities } from '../gpu/capabilities.js';
-import { createArray, readArrays, writeArray, type GpuArray } from '../gpu/buffers.js';
+import { createArray, readArrays, Readback, writeArray, type GpuArray } from '../gpu/buffers.js';
 import { ComputeKernel, uniformBuffer, workgroupGrid } from '../gpu/compute.js';
 import { gemmShader, gemmWorkgroups, type Epilogue, type GemmShape } from '../gpu/kernels/gemm.js';
 import { subgroupMatrixGemmShader, subgroupMatrixSyntax, subgroupMatrixWorkgroups, type SubgroupMatrixSyntax } from '../gpu/kernels/gemm-subgroup-matrix.js';
@@ -64,6 +64,8 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
   private readonly clears: { array: GpuArray; aux: boolean }[] = [];
   private readonly uniforms: GPUBuffer[] = [];
   private sparseGradients: SparseWeightGradients | undefined;
+  /** The metric block, the fire counts and (exposeGradients) the gradients, copied back every step. */
+  private stepReadback: Readback | undefined;
   private readonly stepUniform: GPUBuffer;
   private readonly auxUniform: GPUBuffer;
   /** Whether dispatches being added belong to the AuxK pass. */
@@ -229,6 +231,8 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
 
   private build(): void {
     const { batch: B, dIn: d, dSae: S, k, adamBeta1, adamBeta2, adamEpsilon, gradientClipNorm } = this.spec;
+    const gradients = this.spec.exposeGradients ? this.names.map((n) => this.array(`grad_${n}`)) : [];
+    this.stepReadback = new Readback(this.device, [this.array('scalars'), this.array('fired'), ...gradients], 'step readback');
     const sizesData = new ArrayBuffer(32);
     new Uint32Array(sizesData, 0, 4).set([B, d, S, this.spec.architecture === 'topk' ? k : 0]);
     new Float32Array(sizesData, 16, 4).set([adamBeta1, adamBeta2, adamEpsilon, gradientClipNorm]);
@@ -387,10 +391,9 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
       for (const d of dispatches) d.kernel.dispatch(pass, d.group, d.grid[0], d.grid[1]);
       pass.end();
     }
+    this.stepReadback!.encode(encoder);
     this.device.queue.submit([encoder.finish()]);
-
-    const gradients = this.spec.exposeGradients ? this.names.map((n) => this.array(`grad_${n}`)) : [];
-    const [scalarBytes, firedBytes, ...gradBytes] = await readArrays(this.device, [this.array('scalars'), this.array('fired'), ...gradients]);
+    const [scalarBytes, firedBytes, ...gradBytes] = await this.stepReadback!.read();
     const s = new Float32Array(scalarBytes);
     const metrics = {
       loss: s[SLOT.loss], mseLoss: s[SLOT.mse], sparsityLoss: s[SLOT.sparsity], auxLoss: s[SLOT.aux], l0: s[SLOT.l0], l1: s[SLOT.l1],
@@ -398,7 +401,7 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
       firedCount: new Float32Array(firedBytes),
       committed: s[SLOT.committed] === 1,
     } as StepMetrics;
-    if (gradients.length) metrics.gradients = Object.fromEntries(this.names.map((n, i) => [n, new Float32Array(gradBytes[i])]));
+    if (gradBytes.length) metrics.gradients = Object.fromEntries(this.names.map((n, i) => [n, new Float32Array(gradBytes[i])]));
     return metrics;
   }
 
@@ -422,5 +425,7 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
     this.uniforms.length = 0;
     this.sparseGradients?.destroy();
     this.sparseGradients = undefined;
+    this.stepReadback?.destroy();
+    this.stepReadback = undefined;
   }
 }
