@@ -156,17 +156,21 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
     make('n', S);
     make('rn', S);
     make('fired', S);
-    make('zSum', S);
     make('colVariance', d);
     make('scalars', SLOT.count);
     make('partials', PARTIAL_GROUPS * 6);
     if (this.spec.architecture === 'standard') {
       make('z', B * S);
       make('dPre', B * S);
+      make('zSum', S);
     } else {
       make('h', B * S);
       make('dPre', B * S);
-      if (!this.spec.sparse) make('denseA', B * S);
+      // The dense formulation sums a dense [B, S] activation per latent; the sparse one never does.
+      if (!this.spec.sparse) {
+        make('denseA', B * S);
+        make('zSum', S);
+      }
       make('idx', B * k);
       make('vals', B * k);
       make('a', B * k);
