@@ -141,7 +141,7 @@ describe('GPU bench orchestrator', () => {
     // The budget, less the 2 s kept back for the kill and the script's start, bounds the first step's 60 s.
     expect(lines[0]).toMatchObject({ bench: 'gpu', step: 'probe', error: expect.stringMatching(/^timeout after (9|10)s$/) });
     expect(lines.slice(1, -2).map((l) => [l.step, typeof l.skipped])).toEqual(
-      ['monitor', 'kernel-check', 'gemm-check', ...['standard', 'topk'].flatMap((a) => [`sae-step-wgsl ${a}`, `sae-step-wgsl ${a} subgroup-matrix`, ...['bf16', 'tf32', 'fp32'].map((p) => `pytorch ${a} ${p}`)])].map((s) => [s, 'string']),
+      ['monitor', 'kernel-check', 'kernel-check subgroup-matrix', 'gemm-check', ...['standard', 'topk'].flatMap((a) => [`sae-step-wgsl ${a}`, `sae-step-wgsl ${a} subgroup-matrix`, ...['bf16', 'tf32', 'fp32'].map((p) => `pytorch ${a} ${p}`)])].map((s) => [s, 'string']),
     );
     expect(lines.slice(-2).map((l) => [l.arch, l.ours, l.ratioToBf16])).toEqual([['standard', null, null], ['topk', null, null]]);
     // Node's and tsx's start-up come on top of the budget, which counts from the script's start.
@@ -153,8 +153,8 @@ describe('GPU bench orchestrator', () => {
     const run = await runHarness(['--steps-dir', dir, '--small']);
     const lines = parsed(run);
     expect(lines[0]).toEqual({ bench: 'gpu', step: 'probe', error: `missing ${path.join(dir, 'probe.mjs')}` });
-    // probe, monitor, kernel-check, gemm-check and the six PyTorch runs.
-    expect(lines.filter((l) => typeof l.error === 'string' && l.error.startsWith('missing '))).toHaveLength(10);
+    // probe, monitor, both kernel checks, gemm-check and the six PyTorch runs.
+    expect(lines.filter((l) => typeof l.error === 'string' && l.error.startsWith('missing '))).toHaveLength(11);
     expect(lines.filter((l) => l.impl === 'mistudio' && !l.error)).toHaveLength(3);
     expect(lines.at(-1)).toEqual({ bench: 'gpu-sae-step-ratio', arch: 'topk', gemm: 'tiled-f32', ours: 500, pytorchBf16: null, ratioToBf16: null, ratioToFp32: null });
   });
