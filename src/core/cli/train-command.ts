@@ -28,6 +28,8 @@ import { MULTI_HOOK_FILE, resumeHooks, trainHooks, type MultiHookConfigInput, ty
 import { runsDir, TrainingRunsTable, type RunStatus, type TrainingRunRecord } from '../sae/run-history.js';
 import { StoreActivationSource } from '../sae/store-activation-source.js';
 import { resumeTraining, trainSae, type TrainerOptions, type TrainingJob, type TrainingMetrics, type TrainingResult } from '../sae/trainer.js';
+import { mergeTemplateConfig, TrainingTemplates } from '../sae/training-templates.js';
+import { templatesCommand } from './train-templates-command.js';
 
 /** Where the CLI keeps the activation spec, so `--resume` finds the same data. */
 const ACTIVATIONS_FILE = 'activations.json';
@@ -42,11 +44,12 @@ interface EvaluationSpec {
   maxTokens?: number;
 }
 
-const HELP = `usage: mistudio train --config cfg.json [--run-dir DIR] [--name NAME] [--workspace DIR]
+const HELP = `usage: mistudio train --config cfg.json [--template NAME] [--run-dir DIR] [--name NAME] [--workspace DIR]
        mistudio train --resume DIR [--workspace DIR]
        mistudio train list [--status S] [--group G] [--json]
        mistudio train show NAME [--json]
        mistudio train rm NAME... | --status S | --group G  [--keep-files] [--force] [--json]
+       mistudio train templates list | show NAME | save NAME --config cfg.json | rm NAME
 
 Trains sparse autoencoders headless. cfg.json holds the training config (architecture, dIn,
 dSae or expansionFactor, k, lr, batchSizeTokens, trainingTokens, ...) and "activations":
@@ -55,7 +58,8 @@ dSae or expansionFactor, k, lr, batchSizeTokens, trainingTokens, ...) and "activ
 recovered on held-out rows. Ctrl-C stops with a checkpoint; resume with --resume DIR. The SAE is
 written to DIR/sae (DIR/<hook>/sae per hook) in the SAELens v6 format when training completes.
 Runs are recorded in the workspace catalog (default $MISTUDIO_WORKSPACE or ./.mistudio):
-list, show and rm (which deletes the run directories too, unless --keep-files) read it.`;
+list, show and rm (which deletes the run directories too, unless --keep-files) read it.
+--template NAME starts from a saved training template; cfg.json's own fields win.`;
 
 function bar(fraction: number, width = 24): string {
   const filled = Math.round(Math.min(Math.max(fraction, 0), 1) * width);
@@ -81,18 +85,22 @@ function describeRun(r: TrainingRunRecord): string {
   return `${r.name}  ${r.status}  ${r.architecture} ${r.config.dIn}×${r.config.dSae}  ${r.hook ?? '-'}  step ${r.step}/${r.totalSteps}  EV ${fmt(r.explainedVariance)}  L0 ${fmt(r.l0, 1)}  CE rec ${fmt(r.ceLossRecovered)}  ${r.updatedAt}`;
 }
 
-export const summary = 'train sparse autoencoders headless (--config cfg.json, --resume DIR; list, show, rm)';
+export const summary = 'train sparse autoencoders headless (--config cfg.json [--template NAME], --resume DIR; list, show, rm; templates)';
 
 export async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'list' || argv[0] === 'show' || argv[0] === 'rm') return historyCommand(argv[0], argv.slice(1));
+  if (argv[0] === 'templates') return templatesCommand(argv.slice(1));
   const { values } = parseArgs({
     args: argv,
-    options: { config: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, name: { type: 'string' }, workspace: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string' }, template: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, name: { type: 'string' }, workspace: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
   });
   if (values.help || (!values.config && !values.resume)) {
     console.log(HELP);
     return values.help ? 0 : 2;
+  }
+  if (values.resume && values.template) {
+    throw new MiStudioError('INVALID_ARGUMENT', 'a resumed run keeps the config it started with; --template applies only to new runs', { field: 'template', hint: 'drop --template, or start a new run with --config' });
   }
   const { openCatalog } = await import('../catalog/index.js');
   const catalog = await openCatalog({ root: values.workspace });
@@ -176,7 +184,7 @@ function evaluatorFactory(evaluation: EvaluationSpec | undefined): ((storeDir: s
   };
 }
 
-async function train(catalog: Catalog, args: { config?: string; 'run-dir'?: string; resume?: string; name?: string }): Promise<number> {
+async function train(catalog: Catalog, args: { config?: string; template?: string; 'run-dir'?: string; resume?: string; name?: string }): Promise<number> {
   let runDir: string;
   let spec: ActivationsSpec;
   let evaluation: EvaluationSpec | undefined;
@@ -203,7 +211,7 @@ async function train(catalog: Catalog, args: { config?: string; 'run-dir'?: stri
     if ('extraction' in spec) spec = { ...spec, extraction: path.resolve(base, spec.extraction) };
     evaluation = cfgEvaluation as EvaluationSpec | undefined;
     if (evaluation && 'synthetic' in spec) throw new MiStudioError('INVALID_CONFIG', 'evaluation needs activations of a model (a store or an extraction), not synthetic ones', { file, field: 'evaluation' });
-    training = rest as TrainingConfigInput;
+    training = (args.template ? mergeTemplateConfig(new TrainingTemplates(catalog).get(args.template).config, rest as Partial<TrainingConfigInput>) : rest) as TrainingConfigInput;
     name ??= typeof cfgName === 'string' ? cfgName : undefined;
     const runs = new TrainingRunsTable(catalog);
     if (!name) {

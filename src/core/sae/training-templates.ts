@@ -83,13 +83,20 @@ export class TrainingTemplates {
 
   /** The template merged with `overrides` (which win), resolved and validated as a full config. */
   apply(name: string, overrides: Partial<TrainingConfigInput> = {}): TrainingConfig {
-    const merged = { ...this.get(name).config, ...overrides } as TrainingConfigInput;
-    // dSae and expansionFactor are alternatives: the one given in the overrides replaces the template's.
-    const m = merged as Partial<TrainingConfigInput>;
-    if (overrides.dSae !== undefined && overrides.expansionFactor === undefined) delete m.expansionFactor;
-    if (overrides.expansionFactor !== undefined && overrides.dSae === undefined) delete m.dSae;
-    return resolveTrainingConfig(merged);
+    return resolveTrainingConfig(mergeTemplateConfig(this.get(name).config, overrides) as TrainingConfigInput);
   }
+}
+
+/**
+ * A template's fields under `overrides` (which win), unresolved: multi-hook runs take dIn from each
+ * hook's activations, so the merge cannot always be a full config yet.
+ */
+export function mergeTemplateConfig(template: Partial<TrainingConfigInput>, overrides: Partial<TrainingConfigInput>): Partial<TrainingConfigInput> {
+  const merged: Partial<TrainingConfigInput> = { ...template, ...overrides };
+  // dSae and expansionFactor are alternatives: the one given in the overrides replaces the template's.
+  if (overrides.dSae !== undefined && overrides.expansionFactor === undefined) delete merged.expansionFactor;
+  if (overrides.expansionFactor !== undefined && overrides.dSae === undefined) delete merged.dSae;
+  return merged;
 }
 
 function checkTemplateConfig(config: Record<string, unknown>): void {

@@ -1,6 +1,7 @@
 /**
  * `mistudio train`: Ctrl-C stops with a checkpoint (exit 130), --resume finishes the run (exit 0);
- * the run history in the workspace catalog follows it, and `train list|show|rm --json` read and prune it.
+ * the run history in the workspace catalog follows it, and `train list|show|rm --json` read and prune it;
+ * `train templates` saves, lists, shows and removes training templates, and `--template` applies one.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -123,4 +124,36 @@ it('one job trains an SAE per hook of an extraction, with CE loss recovered on h
   } finally {
     ws.dispose();
   }
+});
+
+it('templates: save from a train config (run fields left out), list, show, train with --template under the file\'s fields, rm', async () => {
+  const full = path.join(dir, 'template-source.json');
+  writeFileSync(full, JSON.stringify({
+    name: 'not-in-template', architecture: 'topk', dIn: 16, expansionFactor: 4, k: 4, lr: 3e-3, batchSizeTokens: 64, trainingTokens: 64 * 20,
+    activations: { synthetic: { d: 16, features: 40, activePerRow: 3, seed: 5 } },
+  }));
+  const saved = cliJson(['templates', 'save', 'small-topk', '--config', full, '--description', 'k=4, 4x']);
+  expect(saved.code, saved.stderr).toBe(0);
+  expect(saved.json).toMatchObject({ name: 'small-topk', description: 'k=4, 4x', config: { architecture: 'topk', dIn: 16, expansionFactor: 4, k: 4, lr: 3e-3, batchSizeTokens: 64, trainingTokens: 64 * 20 } });
+  expect(Object.keys((saved.json as { config: object }).config)).not.toContain('activations');
+  expect(cliJson(['templates', 'save', 'small-topk', '--config', full]).stderr).toMatch(/already exists/);
+  expect((cliJson(['templates', 'list']).json as { name: string }[]).map((t) => t.name)).toEqual(['small-topk']);
+  expect(cliJson(['templates', 'show', 'small-topk']).json).toMatchObject({ config: { k: 4 } });
+
+  // The run's file gives only the data, a name and two overrides: k, and dSae instead of the template's expansionFactor.
+  const runConfig = path.join(dir, 'from-template.json');
+  writeFileSync(runConfig, JSON.stringify({ name: 'templated', k: 2, dSae: 48, activations: { synthetic: { d: 16, features: 40, activePerRow: 3, seed: 5 } } }));
+  const trained = await cli(['--config', runConfig, '--template', 'small-topk']);
+  expect(trained.code, trained.stderr).toBe(0);
+  const run = cliJson(['show', 'templated']).json as { runDir: string; totalSteps: number };
+  expect(run.totalSteps).toBe(20);
+  expect(JSON.parse(readFileSync(path.join(run.runDir, 'config.json'), 'utf8'))).toMatchObject({ architecture: 'topk', dIn: 16, dSae: 48, k: 2, lr: 3e-3, batchSizeTokens: 64 });
+  expect((await cli(['--resume', run.runDir, '--template', 'small-topk'])).stderr).toMatch(/--template applies only to new runs/);
+  expect((await cli(['--config', runConfig, '--template', 'nope', '--name', 'other'])).stderr).toMatch(/no training template named 'nope'.*templates: small-topk/s);
+
+  const bad = path.join(dir, 'bad-template.json');
+  writeFileSync(bad, JSON.stringify({ architecture: 'topk', kk: 3 }));
+  expect(cliJson(['templates', 'save', 'bad', '--config', bad]).stderr).toMatch(/unknown training config field 'kk'/);
+  expect(cliJson(['templates', 'rm', 'small-topk']).json).toEqual({ removed: 'small-topk' });
+  expect(cliJson(['templates', 'list']).json).toEqual([]);
 });
