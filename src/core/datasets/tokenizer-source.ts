@@ -10,6 +10,7 @@ import { MiStudioError } from '../errors.js';
 import { readTokenizerFiles } from '../models/hf-directory.js';
 import { createTokenizer, type Tokenizer } from '../models/tokenizer.js';
 import type { TokenizerFiles } from '../models/weights.js';
+export { TokenStrings } from '../models/token-strings.js';
 import { parseGgufFile } from '../models/gguf/gguf-file.js';
 import { GgufMetadata } from '../models/gguf/metadata.js';
 import { convertGgufTokenizer } from '../models/gguf/tokenizer.js';
@@ -71,24 +72,4 @@ export async function resolveTokenizer(spec: TokenizerSpec): Promise<DatasetToke
   const { files, origin, lookedFor } = await filesOf(spec);
   const tokenizer = createTokenizer(files, origin, lookedFor);
   return { tokenizer, files: files!, origin };
-}
-
-/** Display strings of token ids (each id decoded alone, as token views show them), cached per id. */
-export class TokenStrings {
-  private readonly cache = new Map<number, string>();
-
-  constructor(private readonly tokenizer: Tokenizer) {}
-
-  of(id: number): string {
-    let s = this.cache.get(id);
-    if (s === undefined) {
-      s = this.tokenizer.decode([id]);
-      this.cache.set(id, s);
-    }
-    return s;
-  }
-
-  all(ids: ArrayLike<number>): string[] {
-    return Array.from(ids, (id) => this.of(id));
-  }
 }

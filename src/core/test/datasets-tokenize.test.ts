@@ -11,6 +11,7 @@ import {
   readDatasetIndex,
   resolveTokenizer,
   tokenizeDataset,
+  TokenStrings,
   type TextDatasetStats,
   type TokenIndex,
   type TokenizedDatasetStats,
@@ -308,5 +309,21 @@ describe('statistics, paging, preview', () => {
     expect(p.values).toHaveLength(p.tokens.length);
     expect(new Set(p.values.slice(0, 2)).size).toBe(2);
     expect(p.maxValue).toBe(1);
+  });
+});
+
+describe('token display strings', () => {
+  it.each([
+    ['SentencePiece (llama-tiny)', LLAMA_TINY],
+    ['byte-level BPE (gpt2-tiny)', GPT2_TINY],
+  ])('%s: joined, the strings of each token spell the decoded text with its word-start spaces', async (_name, dir) => {
+    const { tokenizer } = await resolveTokenizer(dir);
+    const text = ' the cat sat on the mat';
+    const ids = tokenizer.encode(text).filter((id) => tokenizer.idToToken(id) !== '<s>');
+    const joined = new TokenStrings(tokenizer).all(ids).join('');
+    // The tokenizer's own decode of the sequence, which may drop the first token's word-start space.
+    const decoded = tokenizer.decode(ids);
+    expect(joined).toBe(decoded.startsWith(' ') ? decoded : ` ${decoded}`);
+    expect(joined).toBe(text);
   });
 });
