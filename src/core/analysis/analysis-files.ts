@@ -11,7 +11,7 @@
  *
  * plus, while the job runs, `checkpoint.bin` (the accumulator state and the next row) and `job.json`.
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { MiStudioError } from '../errors.js';
 import { readArraysFile, readArraysHeader, writeArraysFile, type StoredArray } from './binary-container.js';
@@ -91,6 +91,24 @@ export function writeFinalFiles(dir: string, acc: FeatureAccumulator): void {
   const meta: FeaturesMeta = { tokens: acc.tokensSeen, settings: acc.settings };
   writeArraysFile(path.join(dir, FEATURES_FILE), meta, { count: acc.count, sum: acc.sum, exponent: acc.exponent, histogram: acc.histogram, ...top, ...samples });
   writeArraysFile(path.join(dir, TOKEN_SAMPLE_FILE), { tokens: acc.tokenSample.tokenCount }, acc.tokenSample.arrays());
+}
+
+/** The analysis's own copy of its dataset's tokenizer, so the analysis outlives the dataset. */
+export const ANALYSIS_TOKENIZER_DIR = 'tokenizer';
+
+/** Where an analysis's tokenizer is: its own copy, or (analyses made before copies) the dataset's. */
+export function analysisTokenizerDir(dir: string, manifest: AnalysisManifest): string {
+  const own = path.join(dir, ANALYSIS_TOKENIZER_DIR);
+  return existsSync(own) ? own : manifest.dataset.tokenizerDir;
+}
+
+/** The tokenized dataset an analysis read; its rows are needed only to resume or to re-run rows. */
+export function analysisDatasetDir(manifest: AnalysisManifest): string {
+  const dir = path.dirname(manifest.dataset.tokenizerDir);
+  if (!existsSync(dir)) {
+    throw new MiStudioError('NOT_FOUND', `the dataset '${manifest.dataset.name}' this analysis read has been deleted`, { file: dir, field: 'dataset', hint: 'pass the sequences to run explicitly; browsing, labels and search need only the analysis folder' });
+  }
+  return dir;
 }
 
 export function readManifestFile(dir: string): AnalysisManifest {

@@ -7,7 +7,7 @@
  * resumes with `resumeFeatureAnalysis` and ends with exactly the results of an uninterrupted one.
  * When the pass completes it writes the side files, the catalog rows and the default labels.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { writeJsonAtomic } from '../atomic-file.js';
 import type { Catalog } from '../catalog/index.js';
@@ -20,7 +20,7 @@ import { loadModel } from '../models/load.js';
 import type { Model } from '../models/model.js';
 import { loadSaeLens, saveSaeLens } from '../sae/saelens-format.js';
 import { runSae, type SaeModel } from '../sae/sae-model.js';
-import { CHECKPOINT_FILE, JOB_FILE, MANIFEST_FILE, SAE_SUBDIR, readManifestFile, writeFinalFiles, type AnalysisManifest } from './analysis-files.js';
+import { analysisDatasetDir, ANALYSIS_TOKENIZER_DIR, CHECKPOINT_FILE, JOB_FILE, MANIFEST_FILE, SAE_SUBDIR, readManifestFile, writeFinalFiles, type AnalysisManifest } from './analysis-files.js';
 import { readArraysFile, writeArraysFile } from './binary-container.js';
 import { FeatureAccumulator, type AccumulatorSettings, type ActivationBatch, type BatchSegment } from './feature-accumulator.js';
 import { FeatureTables, analysesDir, type FeatureAnalysisRecord } from './feature-tables.js';
@@ -153,6 +153,7 @@ export async function analyzeFeatures(options: AnalyzeFeaturesOptions): Promise<
   try {
     mkdirSync(record.dir, { recursive: true });
     saveSaeLens(path.join(record.dir, SAE_SUBDIR), sae);
+    cpSync(path.join(dataset.dir, TOKENIZER_DIR), path.join(record.dir, ANALYSIS_TOKENIZER_DIR), { recursive: true });
     const manifest: AnalysisManifest = {
       format: 'mistudio-feature-analysis',
       version: 1,
@@ -228,7 +229,7 @@ async function runAnalysis(catalog: Catalog, record: FeatureAnalysisRecord, ctx:
     acc.restore(saved.arrays, { tokensSeen: saved.meta.tokensSeen, seq: saved.meta.seq });
     rowsDone = saved.meta.rowsDone;
   }
-  const datasetDir = path.dirname(manifest.dataset.tokenizerDir);
+  const datasetDir = analysisDatasetDir(manifest);
   const index = readDatasetIndex(datasetDir) as TokenIndex;
   const reader = new TokenStoreReader(datasetDir, index);
   const exclude = new Set(manifest.settings.excludeTokenIds);

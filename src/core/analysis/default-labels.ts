@@ -7,7 +7,7 @@
 import type { Catalog } from '../catalog/index.js';
 import type { Model } from '../models/model.js';
 import type { SaeModel } from '../sae/sae-model.js';
-import { FeaturesFile, readManifestFile } from './analysis-files.js';
+import { analysisTokenizerDir, FeaturesFile, readManifestFile } from './analysis-files.js';
 import type { ExampleRecord } from './feature-accumulator.js';
 import { FeatureTables, type FeatureAnalysisRecord } from './feature-tables.js';
 import { extremes, directionLogits, decoderRows } from './logit-lens.js';
@@ -45,7 +45,7 @@ function isResidual(hook: string): boolean {
 /** Default labels of every feature that fired (top 3 activating tokens, top 3 logit-lens tokens). */
 export async function writeDefaultLabels(catalog: Catalog, record: FeatureAnalysisRecord, model: Model, sae: SaeModel): Promise<void> {
   const manifest = readManifestFile(record.dir);
-  const text = TokenText.fromDir(manifest.dataset.tokenizerDir);
+  const text = TokenText.fromDir(analysisTokenizerDir(record.dir, manifest));
   const file = new FeaturesFile(record.dir);
   try {
     const alive: number[] = [];

@@ -13,7 +13,7 @@ import type { Model } from '../models/model.js';
 import { loadSaeLens } from '../sae/saelens-format.js';
 import type { SaeModel } from '../sae/sae-model.js';
 import { ablateFeature, type AblationOptions, type AblationResult } from './ablation.js';
-import { FeaturesFile, SAE_SUBDIR, readManifestFile, type AnalysisManifest, type FeatureStats } from './analysis-files.js';
+import { analysisDatasetDir, analysisTokenizerDir, FeaturesFile, SAE_SUBDIR, readManifestFile, type AnalysisManifest, type FeatureStats } from './analysis-files.js';
 import { explainAndScore, type AutoLabelOutcome, type PromptExample } from './auto-label.js';
 import { ChatClient, type ChatClientOptions } from './chat-client.js';
 import { SampleCorrelations, decoderNeighbours, type CorrelationResult, type FeatureRelation } from './correlations.js';
@@ -66,7 +66,7 @@ export class FeatureAnalysis {
     this.tables = new FeatureTables(catalog);
     this.manifest = readManifestFile(record.dir);
     this.files = new FeaturesFile(record.dir);
-    this.text = TokenText.fromDir(this.manifest.dataset.tokenizerDir);
+    this.text = TokenText.fromDir(analysisTokenizerDir(record.dir, this.manifest));
   }
 
   /** Opens a completed analysis by name. */
@@ -187,7 +187,7 @@ export class FeatureAnalysis {
 
   /** Token ids of dataset rows (padding dropped). */
   readRows(rows: readonly number[]): number[][] {
-    const dir = path.dirname(this.manifest.dataset.tokenizerDir);
+    const dir = analysisDatasetDir(this.manifest);
     const reader = new TokenStoreReader(dir, readDatasetIndex(dir) as TokenIndex);
     try {
       return rows.map((r) => {

@@ -213,4 +213,16 @@ describe('feature analysis job', () => {
     expect(onPrompt.features.map((x) => x.feature)).toEqual(expected.map((x) => x.g));
     expect(onPrompt.tokens.length).toBe(ids.length);
   });
+
+  it('outlives its dataset: browsing and labels read its own tokenizer copy; re-running rows names the deleted dataset', async () => {
+    await tokenizeDataset(ws.catalog, 'alice', { tokenizer: MODEL_DIR, contextSize: 32, name: 'alice-short' });
+    const outcome = await analyzeFeatures({ catalog: ws.catalog, name: 'alice-short-features', dataset: 'alice-short', model, sae: SAE_DIR, ...SETTINGS });
+    expect(outcome.status).toBe('completed');
+    const before = FeatureAnalysis.open(ws.catalog, 'alice-short-features').feature(3).topExamples.map((e) => e.tokens);
+    ws.catalog.datasets.delete('alice-short');
+    const reopened = FeatureAnalysis.open(ws.catalog, 'alice-short-features');
+    expect(reopened.feature(3).topExamples.map((e) => e.tokens)).toEqual(before);
+    expect(before.flat().join('').length).toBeGreaterThan(0);
+    expect(() => reopened.readRows([0])).toThrow(/dataset 'alice-short' this analysis read has been deleted/);
+  });
 });
