@@ -21,7 +21,8 @@ export interface AcquireOptions {
   timeoutMs?: number;
 }
 
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+/** Chromium's software Vulkan driver (Debian `chromium`), the adapter of every GPU test on CPU machines. */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 /** Features the kernels use when present; requesting one the adapter lacks would fail the device. */
 const WANTED_FEATURES = ['shader-f16', 'subgroups', 'chromium-experimental-subgroup-matrix', 'timestamp-query'];
 

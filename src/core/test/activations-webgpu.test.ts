@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addDataset, tokenizeDataset } from '../datasets/index.js';
+import { SWIFTSHADER_ICD } from '../gpu/dawn-device.js';
 import { ActivationStore, extractActivations } from '../index.js';
 import { loadModel } from '../models/index.js';
 import { FIXTURES, GUTENBERG, tempWorkspace, type TempWorkspace } from './helpers/dataset-workspace.js';
@@ -19,7 +20,7 @@ let datasetDir: string;
 
 beforeAll(async () => {
   // onnxruntime's Dawn reads this when its WebGPU provider first starts, in the test below.
-  vi.stubEnv('VK_DRIVER_FILES', '/usr/lib/chromium/vk_swiftshader_icd.json');
+  vi.stubEnv('VK_DRIVER_FILES', SWIFTSHADER_ICD);
   ws = await tempWorkspace();
   const file = path.join(ws.scratch, 'emma.txt');
   writeFileSync(file, readFileSync(path.join(GUTENBERG, 'austen-emma.txt'), 'utf8').slice(0, 6000));

@@ -12,12 +12,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SWIFTSHADER_ICD } from '../gpu/dawn-device.js';
 
 const ROOT = path.resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 // Inside the repository (and ignored by git), so the bundles' external packages resolve from its node_modules.
 const STAGE = path.join(ROOT, '.gpu', `smoke-${process.pid}`);
 const SCRIPTS = ['run', 'probe', 'monitor-sample', 'kernel-check', 'gemm-check', 'sae-step-wgsl'];
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 type Line = Record<string, any>;
 let lines: Line[] = [];

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SWIFTSHADER_ICD } from '../gpu/dawn-device.js';
 import { Job } from '../jobs/job.js';
 import { SyntheticDictionarySource } from '../sae/activation-source.js';
 import type { TrainingConfigInput } from '../sae/config.js';
@@ -15,8 +16,6 @@ import { resumeTraining, trainSae, type TrainingMetrics, type TrainingResult } f
 import { WgslSaeStepRunner } from '../sae/wgsl-step-runner.js';
 import { expectSameState } from './helpers/resume-state.js';
 import { RESUME_CONFIG, RESUME_THREADS, resumeSource } from './helpers/sae-train-setup.js';
-
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 const dirs: string[] = [];
 function tmp(): string {
