@@ -4,13 +4,23 @@
  */
 import { ITEM_INDEX, PER_ITEM, WG } from './grid.js';
 
-/** Tree-sums `sh[0..WG)` into `sh[0]`; every invocation must call it. */
-export const TREE_SUM = /* wgsl */ `
-fn treeSum(t: u32) {
+/**
+ * `workgroupTotal(t, v)`: the sum of every invocation's `v`, returned to all of them, by a fixed tree
+ * in workgroup memory. Every invocation must call it (it holds barriers); it can be called again at
+ * once, as it waits for every read of its result before returning.
+ */
+export const WORKGROUP_TOTAL = /* wgsl */ `
+var<workgroup> sh: array<f32, ${WG}>;
+fn workgroupTotal(t: u32, v: f32) -> f32 {
+  sh[t] = v;
+  workgroupBarrier();
   for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
     if (t < s) { sh[t] = sh[t] + sh[t + s]; }
     workgroupBarrier();
   }
+  let total = sh[0];
+  workgroupBarrier();
+  return total;
 }`;
 
 /**
@@ -25,8 +35,7 @@ struct P { n: u32, offset: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> partials: array<f32>;
-var<workgroup> sh: array<f32, ${WG}>;
-${TREE_SUM}
+${WORKGROUP_TOTAL}
 @compute @workgroup_size(${WG})
 fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) g: vec3<u32>) {
   let chunk = (p.n + ${PARTIAL_GROUPS - 1}u) / ${PARTIAL_GROUPS}u;
@@ -34,10 +43,8 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) g: vec3<
   let end = min(start + chunk, p.n);
   var acc = 0.0;
   for (var i = start + t; i < end; i += ${WG}u) { let v = src[i]; acc += ${squares ? 'v * v' : 'v'}; }
-  sh[t] = acc;
-  workgroupBarrier();
-  treeSum(t);
-  if (t == 0u) { partials[p.offset + g.x] = sh[0]; }
+  let total = workgroupTotal(t, acc);
+  if (t == 0u) { partials[p.offset + g.x] = total; }
 }`;
 }
 
@@ -47,16 +54,13 @@ struct P { count: u32, slot: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
 @group(0) @binding(2) var<storage, read_write> scalars: array<f32>;
-var<workgroup> sh: array<f32, ${WG}>;
-${TREE_SUM}
+${WORKGROUP_TOTAL}
 @compute @workgroup_size(${WG})
 fn main(@builtin(local_invocation_index) t: u32) {
   var acc = 0.0;
   for (var i = t; i < p.count; i += ${WG}u) { acc += partials[i]; }
-  sh[t] = acc;
-  workgroupBarrier();
-  treeSum(t);
-  if (t == 0u) { scalars[p.slot] = sh[0] * p.scale; }
+  let total = workgroupTotal(t, acc);
+  if (t == 0u) { scalars[p.slot] = total * p.scale; }
 }`;
 
 /**

@@ -6,7 +6,7 @@
  * `scalars` (f32) is the step's metric block, read back once per step:
  */
 import { ITEM_INDEX, PER_ITEM, WG } from './grid.js';
-import { TREE_SUM } from './reductions.js';
+import { WORKGROUP_TOTAL } from './reductions.js';
 
 export const SLOT = {
   mse: 0,
@@ -109,23 +109,14 @@ ${SIZES_STRUCT}
 @group(0) @binding(2) var<storage, read> fired: array<f32>;
 @group(0) @binding(3) var<storage, read> n: array<f32>;
 @group(0) @binding(4) var<storage, read_write> scalars: array<f32>;
-var<workgroup> sh: array<f32, ${WG}>;
-${TREE_SUM}
-fn total(t: u32, v: f32) -> f32 {
-  sh[t] = v;
-  workgroupBarrier();
-  treeSum(t);
-  let r = sh[0];
-  workgroupBarrier();
-  return r;
-}
+${WORKGROUP_TOTAL}
 @compute @workgroup_size(${WG})
 fn main(@builtin(local_invocation_index) t: u32) {
   var a = 0.0; var b = 0.0; var c = 0.0;
   for (var i = t; i < sz.S; i += ${WG}u) { a += zSum[i]; b += fired[i]; c += zSum[i] * n[i]; }
-  let l1 = total(t, a);
-  let l0 = total(t, b);
-  let w = total(t, c);
+  let l1 = workgroupTotal(t, a);
+  let l0 = workgroupTotal(t, b);
+  let w = workgroupTotal(t, c);
   if (t == 0u) { scalars[${SLOT.l1}] = l1; scalars[${SLOT.l0}] = l0; scalars[${SLOT.weightedL1}] = w; }
 }`;
 

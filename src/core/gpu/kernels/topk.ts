@@ -4,7 +4,7 @@
  */
 import { AUX_STRUCT, SIZES_STRUCT, SLOT } from './sae-step.js';
 import { GROUP_INDEX, ITEM_INDEX, PER_GROUP, PER_ITEM, WG } from './grid.js';
-import { TREE_SUM } from './reductions.js';
+import { WORKGROUP_TOTAL } from './reductions.js';
 
 /** Largest k the selection kernel's workgroup memory holds (its sort buffer is 4 bytes an entry). */
 export const MAX_TOPK = 2048;
@@ -239,20 +239,13 @@ ${SIZES_STRUCT}
 @group(0) @binding(0) var<uniform> sz: Sizes;
 @group(0) @binding(1) var<storage, read> vals: array<f32>;
 @group(0) @binding(2) var<storage, read_write> scalars: array<f32>;
-var<workgroup> sh: array<f32, ${WG}>;
-${TREE_SUM}
+${WORKGROUP_TOTAL}
 @compute @workgroup_size(${WG})
 fn main(@builtin(local_invocation_index) t: u32) {
   var s = 0.0;
   var n = 0.0;
   for (var i = t; i < sz.B * sz.k; i += ${WG}u) { let v = vals[i]; if (v > 0.0) { s += v; n += 1.0; } }
-  sh[t] = s;
-  workgroupBarrier();
-  treeSum(t);
-  let l1 = sh[0];
-  workgroupBarrier();
-  sh[t] = n;
-  workgroupBarrier();
-  treeSum(t);
-  if (t == 0u) { scalars[${SLOT.l1}] = l1; scalars[${SLOT.l0}] = sh[0]; scalars[${SLOT.weightedL1}] = 0.0; }
+  let l1 = workgroupTotal(t, s);
+  let l0 = workgroupTotal(t, n);
+  if (t == 0u) { scalars[${SLOT.l1}] = l1; scalars[${SLOT.l0}] = l0; scalars[${SLOT.weightedL1}] = 0.0; }
 }`;
