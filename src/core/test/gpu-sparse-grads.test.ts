@@ -5,19 +5,13 @@
  * dW_encT = Dᵀ xc, db_enc and the fire counts. Every case runs its inputs, other inputs, then its
  * inputs again on the same buffers: the first and third runs must agree bit for bit.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Rng } from '../engine/random.js';
 import { maxRelativeError } from './helpers/sae-fixtures.js';
-import { openWebGpuPage, type WebGpuPage } from './helpers/webgpu-browser.js';
+import { webGpuPageForFile } from './helpers/webgpu-browser.js';
 import type { SparseGradsInput } from './helpers/webgpu-page.js';
 
-let gpu: WebGpuPage;
-beforeAll(async () => {
-  gpu = await openWebGpuPage();
-}, 60_000);
-afterAll(async () => {
-  await gpu?.close();
-});
+const gpu = webGpuPageForFile();
 
 interface Sizes {
   B: number;

@@ -4,21 +4,15 @@
  * training steps (standard, topk) against the onnxruntime CPU graph of step-graph.ts — gradients of
  * the first step, metrics of every step, and parameters and moments after three steps.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SaeStepRunner } from '../sae/step-runner.js';
 import type { WgslStepSpec } from '../sae/wgsl-step-runner.js';
 import { Rng } from '../engine/random.js';
 import { DEFAULT_GEMM, SMALL_GEMM } from '../gpu/kernels/gemm.js';
 import { maxRelativeError } from './helpers/sae-fixtures.js';
-import { openWebGpuPage, type WebGpuPage } from './helpers/webgpu-browser.js';
+import { webGpuPageForFile } from './helpers/webgpu-browser.js';
 
-let gpu: WebGpuPage;
-beforeAll(async () => {
-  gpu = await openWebGpuPage();
-}, 60_000);
-afterAll(async () => {
-  await gpu?.close();
-});
+const gpu = webGpuPageForFile();
 
 function randoms(n: number, rng: Rng, scale = 1): number[] {
   return Array.from({ length: n }, () => (rng.next() * 2 - 1) * scale);

@@ -4,8 +4,7 @@
  * parameters and Adam moments resident on the device, checkpoints read back from it. The loss curve
  * follows the CPU run's, and a stopped then resumed run ends bit-identical to an uninterrupted one.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SWIFTSHADER_ICD } from '../gpu/dawn-device.js';
@@ -16,13 +15,9 @@ import { resumeTraining, trainSae, type TrainingMetrics, type TrainingResult } f
 import { WgslSaeStepRunner } from '../sae/wgsl-step-runner.js';
 import { expectSameState } from './helpers/resume-state.js';
 import { RESUME_CONFIG, RESUME_THREADS, resumeSource } from './helpers/sae-train-setup.js';
+import { tempDirs } from './helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-function tmp(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mistudio-sae-webgpu-'));
-  dirs.push(dir);
-  return dir;
-}
+const tmp = tempDirs('mistudio-sae-webgpu-');
 
 beforeAll(() => {
   // Both Dawns (onnxruntime's, for the device check, and npm webgpu's, for the kernels) read these
@@ -32,7 +27,6 @@ beforeAll(() => {
 });
 afterAll(() => {
   vi.unstubAllEnvs();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 async function lossCurve(config: TrainingConfigInput): Promise<{ losses: number[]; result: TrainingResult }> {

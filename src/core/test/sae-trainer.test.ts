@@ -4,11 +4,10 @@
  * good state checkpointed, and invalid configurations rejected before the first step.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MiStudioError } from '../errors.js';
 import { Job } from '../jobs/job.js';
 import { readJobRecord } from '../jobs/job.js';
@@ -17,17 +16,10 @@ import { CHECKPOINT_FILE, readCheckpoint } from '../sae/checkpoint.js';
 import { resumeTraining, trainSae, JOB_RECORD_FILE, type TrainingMetrics, type TrainingResult } from '../sae/trainer.js';
 import { loadSaeLens } from '../sae/saelens-format.js';
 import { expectSameState } from './helpers/resume-state.js';
+import { tempDirs } from './helpers/temp-dirs.js';
 import { RESUME_CONFIG, RESUME_THREADS, resumeSource } from './helpers/sae-train-setup.js';
 
-const dirs: string[] = [];
-function tmp(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mistudio-sae-'));
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('mistudio-sae-');
 
 describe('SAE trainer', () => {
   it('a topk SAE recovers > 90% of a synthetic sparse dictionary (max cosine > 0.9)', async () => {

@@ -9,16 +9,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { launchChromium } from '../../../../widgets/test/browser.js';
 
 const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'webgpu-page.ts');
 
-export interface WebGpuPage {
+interface WebGpuPage {
   page: Page;
   close(): Promise<void>;
 }
 
-export async function openWebGpuPage(): Promise<WebGpuPage> {
+async function openWebGpuPage(): Promise<WebGpuPage> {
   const bundle = await build({ entryPoints: [entry], bundle: true, format: 'iife', platform: 'browser', write: false, logLevel: 'silent' });
   const script = bundle.outputFiles[0].text;
   // WebGPU needs a secure context: a page from localhost is one, about:blank and data: URLs are not.
@@ -52,4 +53,21 @@ export async function openWebGpuPage(): Promise<WebGpuPage> {
     server.close();
     throw cause;
   }
+}
+
+/** One page for the calling test file: opened before its first test, closed after its last. */
+export function webGpuPageForFile(): { readonly page: Page } {
+  let opened: WebGpuPage | undefined;
+  beforeAll(async () => {
+    opened = await openWebGpuPage();
+  }, 60_000);
+  afterAll(async () => {
+    await opened?.close();
+  });
+  return {
+    get page() {
+      if (!opened) throw new Error('the WebGPU page is opened in beforeAll; use it inside tests');
+      return opened.page;
+    },
+  };
 }
