@@ -4,6 +4,7 @@
  * comparison of two step runners. Imports only the core modules it needs, never an index, so that
  * the esbuild bundles stay free of native addons other than the external webgpu and onnxruntime-node.
  */
+import type { GemmVariant } from '../../src/core/gpu/capabilities.js';
 import { acquireGpu, type GpuContext } from '../../src/core/gpu/dawn-device.js';
 import { withTimeout } from '../../src/core/gpu/timeout.js';
 import { Rng } from '../../src/core/engine/random.js';
@@ -43,10 +44,27 @@ export function architectureOption(args: string[], fallback: GpuArchitecture): G
   return arch;
 }
 
-/** The shared Dawn context, or undefined without an adapter; rejects when Dawn does not answer in time. */
-export function guardedGpu(timeoutMs: number): Promise<GpuContext | undefined> {
+/** --gemm: the GEMM variant a script's WGSL step runs on. */
+export function gemmOption(args: string[]): GemmVariant {
+  const gemm = option(args, 'gemm', 'tiled-f32');
+  if (gemm !== 'tiled-f32' && gemm !== 'subgroup-matrix-f16') throw new Error(`--gemm must be tiled-f32 or subgroup-matrix-f16, got ${gemm}`);
+  return gemm;
+}
+
+/**
+ * The shared Dawn context, or undefined without an adapter; rejects when Dawn does not answer in time.
+ * `gemm` subgroup-matrix-f16 asks for the opt-in tensor-core GEMM where the adapter has it.
+ */
+export function guardedGpu(timeoutMs: number, gemm: GemmVariant = 'tiled-f32'): Promise<GpuContext | undefined> {
+  // Read when the device is acquired (dawn-device.ts).
+  if (gemm === 'subgroup-matrix-f16') process.env.MISTUDIO_WEBGPU_GEMM = gemm;
   // acquireGpu bounds requestAdapter and requestDevice; this also bounds loading Dawn itself.
   return withTimeout(acquireGpu({ timeoutMs }), timeoutMs + 5_000, 'acquireGpu');
+}
+
+/** Why this adapter does not run `gemm` (a fact about the machine, reported as skipped), if it does not. */
+export function gemmUnavailable(gpu: GpuContext, gemm: GemmVariant): string | undefined {
+  return gpu.capabilities.gemm === gemm ? undefined : `the ${gemm} GEMM is not available here: ${gpu.capabilities.reason}`;
 }
 
 /** What the JSON lines call the device: the adapter's description, else its device or vendor name. */

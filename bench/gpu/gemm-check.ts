@@ -17,7 +17,7 @@ import { createArray, readFloats } from '../../src/core/gpu/buffers.js';
 import { describeCapabilities } from '../../src/core/gpu/capabilities.js';
 import { ComputeKernel, uniformBuffer } from '../../src/core/gpu/compute.js';
 import { DEFAULT_GEMM, gemmShader, gemmWorkgroups, SMALL_GEMM, type GemmConfig, type GemmShape } from '../../src/core/gpu/kernels/gemm.js';
-import { SUBGROUP_MATRIX_TILES, subgroupMatrixGemmShader, subgroupMatrixInvocations, subgroupMatrixSyntax, subgroupMatrixWorkgroupBytes, subgroupMatrixWorkgroups } from '../../src/core/gpu/kernels/gemm-subgroup-matrix.js';
+import { SUBGROUP_MATRIX_TILES, subgroupMatrixGemmShader, subgroupMatrixSyntax, subgroupMatrixTileFits, subgroupMatrixWorkgroups } from '../../src/core/gpu/kernels/gemm-subgroup-matrix.js';
 import { withTimeout } from '../../src/core/gpu/timeout.js';
 import { emit, errorMessage, guardedGpu, log, positiveOption, round } from './common.js';
 
@@ -71,9 +71,8 @@ async function main(): Promise<number> {
     if (syntax) {
       say(`subgroup-matrix builtins: layout ${syntax.layout}`);
       // Every tiling the device's limits allow, the runner's choice (the largest) first.
-      const limits = device.limits;
       for (const tile of SUBGROUP_MATRIX_TILES) {
-        if (limits.maxComputeWorkgroupStorageSize < subgroupMatrixWorkgroupBytes(tile) || limits.maxComputeInvocationsPerWorkgroup < subgroupMatrixInvocations(tile)) continue;
+        if (!subgroupMatrixTileFits(tile, device.limits)) continue;
         variants.set(`subgroup-matrix-f16 ${tile}x${tile}`, { tolerance: TOLERANCE['subgroup-matrix-f16'], make: (shape) => ({ code: subgroupMatrixGemmShader(shape, undefined, { syntax, tile }), grid: (m, n) => subgroupMatrixWorkgroups(m, n, tile) }) });
       }
     } else {

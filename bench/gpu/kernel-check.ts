@@ -38,7 +38,7 @@ import { SessionCache } from '../../src/core/engine/sessions.js';
 import { SaeStepRunner } from '../../src/core/sae/step-runner.js';
 import { WgslSaeStepRunner, wgslStepSupport } from '../../src/core/sae/wgsl-step-runner.js';
 import { option } from '../lib/args.js';
-import { compareSteps, deviceName, emit, errorMessage, guardedGpu, log, positiveOption, randomBatch, round, seededParameters, stepScalars, stepSpec, trainingConfig, type GpuArchitecture, type Json } from './common.js';
+import { compareSteps, deviceName, emit, errorMessage, gemmOption, gemmUnavailable, guardedGpu, log, positiveOption, randomBatch, round, seededParameters, stepScalars, stepSpec, trainingConfig, type GpuArchitecture, type Json } from './common.js';
 
 const args = process.argv.slice(2);
 const say = (message: string) => log('kernel-check', message);
@@ -51,8 +51,7 @@ async function main(): Promise<number> {
     dSae: positiveOption(args, 'd-sae', 4096),
     k: positiveOption(args, 'k', 64),
   };
-  const wantGemm = option(args, 'gemm', 'tiled-f32');
-  if (wantGemm !== 'tiled-f32' && wantGemm !== 'subgroup-matrix-f16') throw new Error(`--gemm must be tiled-f32 or subgroup-matrix-f16, got ${wantGemm}`);
+  const wantGemm = gemmOption(args);
   // f16 GEMM operands carry 2^-11 relative error each; their gradients are held to f16 tolerance.
   const tolerance = positiveOption(args, 'tolerance', wantGemm === 'subgroup-matrix-f16' ? 5e-3 : 1e-4, false);
   const timeoutMs = positiveOption(args, 'timeout-seconds', 30, false) * 1000;
@@ -61,15 +60,14 @@ async function main(): Promise<number> {
   if (architectures.length === 0) throw new Error(`--arch must be standard or topk, got ${only}`);
   const guard = <T>(p: Promise<T>, what: string) => withTimeout(p, timeoutMs, what);
 
-  // Read when the device is acquired (dawn-device.ts).
-  if (wantGemm === 'subgroup-matrix-f16') process.env.MISTUDIO_WEBGPU_GEMM = wantGemm;
-  const gpu = await guardedGpu(timeoutMs);
+  const gpu = await guardedGpu(timeoutMs, wantGemm);
   if (!gpu) {
     emit({ bench: 'gpu-kernel-check', error: 'no WebGPU adapter' });
     return 1;
   }
-  if (gpu.capabilities.gemm !== wantGemm) {
-    emit({ bench: 'gpu-kernel-check', gemm: wantGemm, skipped: `the ${wantGemm} GEMM is not available here: ${gpu.capabilities.reason}` });
+  const unavailable = gemmUnavailable(gpu, wantGemm);
+  if (unavailable) {
+    emit({ bench: 'gpu-kernel-check', gemm: wantGemm, skipped: unavailable });
     return 0;
   }
   const device = deviceName(gpu);

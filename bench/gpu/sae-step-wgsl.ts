@@ -24,7 +24,7 @@ import { Rng } from '../../src/core/engine/random.js';
 import { withTimeout } from '../../src/core/gpu/timeout.js';
 import { WgslSaeStepRunner, wgslStepSupport } from '../../src/core/sae/wgsl-step-runner.js';
 import { median, option } from '../lib/args.js';
-import { architectureOption, deviceName, emit, errorMessage, guardedGpu, log, positiveOption, randomBatch, seededParameters, stepScalars, stepSpec, trainingConfig, type Json } from './common.js';
+import { architectureOption, deviceName, emit, errorMessage, gemmOption, gemmUnavailable, guardedGpu, log, positiveOption, randomBatch, seededParameters, stepScalars, stepSpec, trainingConfig, type Json } from './common.js';
 
 const started = performance.now();
 const args = process.argv.slice(2);
@@ -63,17 +63,14 @@ async function main(): Promise<void> {
   const unsupported = wgslStepSupport(spec);
   if (unsupported) fail(unsupported);
 
-  const wantGemm = option(args, 'gemm', 'tiled-f32');
-  if (wantGemm !== 'tiled-f32' && wantGemm !== 'subgroup-matrix-f16') fail(`--gemm must be tiled-f32 or subgroup-matrix-f16, got ${wantGemm}`);
-  // Read when the device is acquired (dawn-device.ts).
-  if (wantGemm === 'subgroup-matrix-f16') process.env.MISTUDIO_WEBGPU_GEMM = wantGemm;
-  const gpu = await guardedGpu(Math.min(30_000, left()));
+  const wantGemm = gemmOption(args);
+  const gpu = await guardedGpu(Math.min(30_000, left()), wantGemm);
   if (!gpu) fail('no WebGPU adapter');
   // GEMM operands rounded to f16, products accumulated in f32 (as PyTorch's autocast, with bf16).
   head = { ...head, device: deviceName(gpu), gemm: gpu.capabilities.gemm, precision: gpu.capabilities.gemm === 'subgroup-matrix-f16' ? 'f16-operands' : 'fp32' };
-  if (gpu.capabilities.gemm !== wantGemm) {
-    // An adapter without the variant is a fact about the machine, not a failure of the run.
-    emit({ ...head, skipped: `the ${wantGemm} GEMM is not available here: ${gpu.capabilities.reason}` });
+  const unavailable = gemmUnavailable(gpu, wantGemm);
+  if (unavailable) {
+    emit({ ...head, skipped: unavailable });
     process.exit(0);
   }
   say(`${arch} B=${sizes.batch} d=${sizes.dIn} S=${sizes.dSae}${arch === 'topk' ? ` k=${sizes.k}` : ''} on ${head.device} (${gpu.capabilities.gemm})`);

@@ -27,7 +27,7 @@ export interface AdapterDescription {
   maxComputeInvocationsPerWorkgroup: number;
 }
 
-import { SUBGROUP_MATRIX_SHAPE, SUBGROUP_MATRIX_TILES, subgroupMatrixInvocations, subgroupMatrixWorkgroupBytes, type SubgroupMatrixTile } from './kernels/gemm-subgroup-matrix.js';
+import { SUBGROUP_MATRIX_SHAPE, SUBGROUP_MATRIX_TILES, subgroupMatrixTileFits, subgroupMatrixWorkgroupBytes, type SubgroupMatrixTile } from './kernels/gemm-subgroup-matrix.js';
 
 export type GemmVariant = 'tiled-f32' | 'subgroup-matrix-f16';
 
@@ -67,9 +67,7 @@ export function describeCapabilities(adapter: AdapterDescription, prefer: Varian
   if (!f16) return { ...base, gemm: 'tiled-f32', reason: 'no shader-f16: workgroup-tiled f32 GEMM' };
   if (!subgroupMatrix) return { ...base, gemm: 'tiled-f32', reason: 'no f16→f32 subgroup-matrix shape: workgroup-tiled f32 GEMM' };
   const shape = `${subgroupMatrix.M}×${subgroupMatrix.N}×${subgroupMatrix.K} f16→f32`;
-  const tile = SUBGROUP_MATRIX_TILES.find(
-    (t) => adapter.maxComputeWorkgroupStorageSize >= subgroupMatrixWorkgroupBytes(t) && adapter.maxComputeInvocationsPerWorkgroup >= subgroupMatrixInvocations(t),
-  );
+  const tile = SUBGROUP_MATRIX_TILES.find((t) => subgroupMatrixTileFits(t, adapter));
   const fits =
     subgroupMatrix.M === M && subgroupMatrix.N === N && subgroupMatrix.K === K &&
     adapter.subgroupMinSize === subgroupSize && adapter.subgroupMaxSize === subgroupSize && tile !== undefined;

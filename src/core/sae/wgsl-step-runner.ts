@@ -336,7 +336,7 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
     if (!this.device.features.has('timestamp-query')) {
       throw new MiStudioError('UNSUPPORTED', 'this WebGPU device has no timestamp-query feature', { field: 'device', hint: 'time whole steps instead' });
     }
-    const dispatches = this.plan.filter((d) => !d.aux || this.withAux(inputs));
+    const dispatches = this.activeDispatches(this.withAux(inputs));
     const querySet = this.device.createQuerySet({ label: 'step profile', type: 'timestamp', count: 2 * dispatches.length });
     const resolved = this.device.createBuffer({ label: 'step profile', size: 16 * dispatches.length, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
     const readback = this.device.createBuffer({ label: 'step profile readback', size: 16 * dispatches.length, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
@@ -360,6 +360,11 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
     }
   }
 
+  /** The plan in order, less the AuxK pass in steps without dead latents. */
+  private activeDispatches(withAux: boolean): Dispatch[] {
+    return this.plan.filter((d) => withAux || !d.aux);
+  }
+
   private withAux(inputs: StepInputs): boolean {
     return this.spec.architecture === 'topk' && !!inputs.aux && inputs.aux.deadIndices.length > 0;
   }
@@ -381,7 +386,7 @@ export class WgslSaeStepRunner implements TrainingStepRunner {
     this.device.queue.writeBuffer(this.stepUniform, 0, new Float32Array([inputs.coefficient, inputs.stepSize, inputs.biasCorrection2Sqrt, 0]));
     const encoder = this.device.createCommandEncoder({ label: 'sae step' });
     for (const c of this.clears) if (withAux || !c.aux) encoder.clearBuffer(c.array.buffer);
-    const dispatches = this.plan.filter((d) => withAux || !d.aux);
+    const dispatches = this.activeDispatches(withAux);
     if (timing) {
       dispatches.forEach((d, i) => {
         const pass = encoder.beginComputePass({ label: d.label, timestampWrites: { querySet: timing.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });

@@ -61,13 +61,18 @@ function subgroups(tile: SubgroupMatrixTile): number {
   return TILINGS[tile].subgroupRows * TILINGS[tile].subgroupCols;
 }
 
-export function subgroupMatrixInvocations(tile: SubgroupMatrixTile): number {
+function subgroupMatrixInvocations(tile: SubgroupMatrixTile): number {
   return subgroups(tile) * SUBGROUP_MATRIX_SHAPE.subgroupSize;
 }
 
 /** Workgroup memory: the A and B slabs in f16 and one staged result matrix per subgroup. */
 export function subgroupMatrixWorkgroupBytes(tile: SubgroupMatrixTile, depth: SubgroupMatrixDepth = DEFAULT_DEPTH): number {
   return 2 * tile * depth * 2 + subgroups(tile) * STAGE * 4;
+}
+
+/** Whether a device with these limits can run `tile` at the default depth. */
+export function subgroupMatrixTileFits(tile: SubgroupMatrixTile, limits: { maxComputeWorkgroupStorageSize: number; maxComputeInvocationsPerWorkgroup: number }): boolean {
+  return limits.maxComputeWorkgroupStorageSize >= subgroupMatrixWorkgroupBytes(tile) && limits.maxComputeInvocationsPerWorkgroup >= subgroupMatrixInvocations(tile);
 }
 
 export function subgroupMatrixWorkgroups(M: number, N: number, tile: SubgroupMatrixTile): [number, number] {
