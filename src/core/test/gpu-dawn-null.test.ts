@@ -9,6 +9,7 @@ import { gemmShader } from '../gpu/kernels/gemm.js';
 import { SUBGROUP_MATRIX_TILES, subgroupMatrixGemmShader, subgroupMatrixSyntax, subgroupMatrixWorkgroupBytes } from '../gpu/kernels/gemm-subgroup-matrix.js';
 import { WgslSaeStepRunner, type WgslStepSpec } from '../sae/wgsl-step-runner.js';
 import { openNullGpu, type NullGpu } from './helpers/dawn-null.js';
+import { wgslTestSpec } from './helpers/sae-fixtures.js';
 
 let gpu: NullGpu;
 beforeAll(async () => {
@@ -60,10 +61,8 @@ describe("Dawn's null backend (the GPU run's Dawn) validates the kernels", () =>
     for (const shape of LAYOUTS) expect(await gpu.validationErrors(() => pipeline(gemmShader(shape, RELU_BIAS)))).toEqual([]);
   });
 
-  const spec = (architecture: 'standard' | 'topk', overrides: Partial<WgslStepSpec> = {}): WgslStepSpec => ({
-    architecture, dIn: 64, dSae: 1024, batch: 256, k: 16, rescaleActsByDecoderNorm: true, jumpreluBandwidth: 0.001,
-    adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8, gradientClipNorm: 1, sparse: true, exposeGradients: false, ...overrides,
-  });
+  const spec = (architecture: 'standard' | 'topk', overrides: Partial<WgslStepSpec> = {}) =>
+    wgslTestSpec(architecture, { dIn: 64, dSae: 1024, batch: 256, k: 16 }, { exposeGradients: false, ...overrides });
   const cases: [string, WgslStepSpec][] = [
     ['standard', spec('standard')],
     ['topk, sparse weight gradients', spec('topk')],

@@ -7,17 +7,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { requireGpu, type GpuContext } from '../gpu/dawn-device.js';
 import { Rng } from '../engine/random.js';
-import { WgslSaeStepRunner, type WgslStepSpec } from '../sae/wgsl-step-runner.js';
+import { WgslSaeStepRunner } from '../sae/wgsl-step-runner.js';
+import { wgslTestSpec } from './helpers/sae-fixtures.js';
 
 let gpu: GpuContext;
 beforeAll(async () => {
   gpu = await requireGpu({ software: true });
 });
 
-const spec: WgslStepSpec = {
-  architecture: 'topk', dIn: 24, dSae: 96, batch: 40, k: 6, rescaleActsByDecoderNorm: true, jumpreluBandwidth: 0.001,
-  adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8, gradientClipNorm: 1, sparse: true, exposeGradients: false,
-};
+const spec = wgslTestSpec('topk', { dIn: 24, dSae: 96, batch: 40, k: 6 }, { exposeGradients: false });
 
 describe('WGSL step profile', () => {
   it('times every dispatch of an AuxK step once, by kernel label, and trains exactly like step()', async () => {

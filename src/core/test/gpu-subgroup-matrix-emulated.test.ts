@@ -12,8 +12,8 @@ import { requireGpu, type GpuContext } from '../gpu/dawn-device.js';
 import { SUBGROUP_MATRIX_TILES, subgroupMatrixGemmShader, subgroupMatrixWorkgroups } from '../gpu/kernels/gemm-subgroup-matrix.js';
 import { Rng } from '../engine/random.js';
 import { SaeStepRunner } from '../sae/step-runner.js';
-import { WgslSaeStepRunner, type WgslStepSpec } from '../sae/wgsl-step-runner.js';
-import { maxRelativeError } from './helpers/sae-fixtures.js';
+import { WgslSaeStepRunner } from '../sae/wgsl-step-runner.js';
+import { maxRelativeError, wgslTestSpec } from './helpers/sae-fixtures.js';
 import { emulateSubgroupMatrix } from './helpers/subgroup-matrix-emulation.js';
 
 vi.mock('../gpu/kernels/gemm-subgroup-matrix.js', async (importOriginal) => {
@@ -70,10 +70,7 @@ describe('subgroup-matrix GEMM (emulated builtins) on SwiftShader', () => {
     });
   }
 
-  const spec = (architecture: 'standard' | 'topk'): WgslStepSpec => ({
-    architecture, dIn: 40, dSae: 150, batch: 70, k: 6, rescaleActsByDecoderNorm: true, jumpreluBandwidth: 0.001,
-    adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8, gradientClipNorm: 1, sparse: true, exposeGradients: true,
-  });
+  const spec = (architecture: 'standard' | 'topk') => wgslTestSpec(architecture, { dIn: 40, dSae: 150, batch: 70, k: 6 });
 
   for (const [architecture, tile] of [['standard', 128], ['topk', 64]] as const) {
     it(`${architecture}, ${tile}×${tile} tiles: two WGSL training steps with this GEMM equal the CPU graph (metrics, gradients, parameters)`, async () => {

@@ -9,7 +9,7 @@ import { SaeStepRunner } from '../sae/step-runner.js';
 import type { WgslStepSpec } from '../sae/wgsl-step-runner.js';
 import { Rng } from '../engine/random.js';
 import { DEFAULT_GEMM, SMALL_GEMM } from '../gpu/kernels/gemm.js';
-import { maxRelativeError } from './helpers/sae-fixtures.js';
+import { maxRelativeError, wgslTestSpec } from './helpers/sae-fixtures.js';
 import { webGpuPageForFile } from './helpers/webgpu-browser.js';
 
 const gpu = webGpuPageForFile();
@@ -41,10 +41,7 @@ describe('WGSL GEMM', () => {
 });
 
 function stepSpec(architecture: 'standard' | 'topk', overrides: Partial<WgslStepSpec> = {}): WgslStepSpec {
-  return {
-    architecture, dIn: 24, dSae: 96, batch: 40, k: 6, rescaleActsByDecoderNorm: true, jumpreluBandwidth: 0.001,
-    adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8, gradientClipNorm: 1, sparse: true, exposeGradients: true, ...overrides,
-  };
+  return wgslTestSpec(architecture, { dIn: 24, dSae: 96, batch: 40, k: 6 }, overrides);
 }
 
 function initialParameters(spec: WgslStepSpec, seed: number): Record<string, number[]> {

@@ -8,6 +8,7 @@
 import { acquireGpu } from '../../gpu/dawn-device.js';
 import { SaeStepRunner } from '../../sae/step-runner.js';
 import { WgslSaeStepRunner } from '../../sae/wgsl-step-runner.js';
+import { wgslTestSpec } from './sae-fixtures.js';
 import { Rng } from '../../engine/random.js';
 
 const collect = (globalThis as { gc?: () => void }).gc;
@@ -17,10 +18,7 @@ if (!gpu) throw new Error('no SwiftShader adapter');
 const rand = new Rng(1);
 const [B, d, S] = [64, 16, 128];
 const randoms = (n: number) => Float32Array.from({ length: n }, () => rand.normal() * 0.3);
-const spec = {
-  architecture: 'standard', dIn: d, dSae: S, batch: B, k: 8, rescaleActsByDecoderNorm: true, jumpreluBandwidth: 0.001,
-  adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8, gradientClipNorm: 1, sparse: true, exposeGradients: false,
-} as const;
+const spec = wgslTestSpec('standard', { dIn: d, dSae: S, batch: B, k: 8 }, { exposeGradients: false });
 const params = { W_encT: randoms(S * d), b_enc: new Float32Array(S), W_dec: randoms(S * d), b_dec: new Float32Array(d) };
 const steps = [1, 2, 3, 4].map((t) => ({ x: randoms(B * d), coefficient: 0.5, stepSize: 1e-2 / (1 - 0.9 ** t), biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** t) }));
 const runner = await WgslSaeStepRunner.create(spec, params, undefined, gpu);

@@ -1,4 +1,5 @@
-/** Shared helpers for the SAE tests: layout conversion from SAELens names and error measures. */
+/** Shared helpers for the SAE tests: layout conversion from SAELens names, error measures, WGSL step specs. */
+import type { WgslStepSpec } from '../../sae/wgsl-step-runner.js';
 
 /** SAELens stores W_enc [d, S]; training holds W_encT [S, d]. Other tensors keep their names. */
 export function fromSaeLensLayout(rec: Record<string, ArrayLike<number>>, dIn: number, dSae: number): Record<string, Float32Array> {
@@ -34,4 +35,15 @@ export function maxRelativeError(got: ArrayLike<number>, want: ArrayLike<number>
   for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
   for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (scale || 1));
   return worst;
+}
+
+/**
+ * A step spec for the WGSL tests at the given sizes: Adam's usual betas, gradient clipping at 1,
+ * decoder-norm rescaling, sparse topk gradients and exposed gradients unless `overrides` say otherwise.
+ */
+export function wgslTestSpec(architecture: 'standard' | 'topk', sizes: { dIn: number; dSae: number; batch: number; k: number }, overrides: Partial<WgslStepSpec> = {}): WgslStepSpec {
+  return {
+    architecture, ...sizes, rescaleActsByDecoderNorm: true, jumpreluBandwidth: 0.001,
+    adamBeta1: 0.9, adamBeta2: 0.999, adamEpsilon: 1e-8, gradientClipNorm: 1, sparse: true, exposeGradients: true, ...overrides,
+  };
 }
