@@ -29,6 +29,7 @@ import { runsDir, TrainingRunsTable, type RunStatus, type TrainingRunRecord } fr
 import { StoreActivationSource } from '../sae/store-activation-source.js';
 import { resumeTraining, trainSae, type TrainerOptions, type TrainingJob, type TrainingMetrics, type TrainingResult } from '../sae/trainer.js';
 import { mergeTemplateConfig, TrainingTemplates } from '../sae/training-templates.js';
+import { readTrainConfigFile } from './train-config-file.js';
 import { templatesCommand } from './train-templates-command.js';
 
 /** Where the CLI keeps the activation spec, so `--resume` finds the same data. */
@@ -197,13 +198,10 @@ async function train(catalog: Catalog, args: { config?: string; template?: strin
     ({ evaluation, ...spec } = JSON.parse(readFileSync(specFile, 'utf8')) as ActivationsSpec & { evaluation?: EvaluationSpec });
   } else {
     const file = path.resolve(args.config!);
-    let raw: Record<string, unknown>;
-    try {
-      raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    } catch (cause) {
-      throw new MiStudioError('INVALID_CONFIG', 'cannot read the config as JSON', { file, cause });
-    }
-    const { activations, runDir: cfgRunDir, name: cfgName, evaluation: cfgEvaluation, ...rest } = raw;
+    const {
+      run: { activations, runDir: cfgRunDir, name: cfgName, evaluation: cfgEvaluation },
+      training: rest,
+    } = readTrainConfigFile(file);
     if (!activations) throw new MiStudioError('INVALID_CONFIG', 'the config has no "activations"', { file, field: 'activations' });
     const base = path.dirname(file);
     spec = activations as ActivationsSpec;

@@ -5,15 +5,12 @@
  * `mistudio train` config can be saved as it is. `mistudio train --config cfg.json --template NAME`
  * applies one under the file's own fields.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MiStudioError } from '../errors.js';
 import type { TrainingConfigInput } from '../sae/config.js';
 import { TrainingTemplates, type TrainingTemplate } from '../sae/training-templates.js';
-
-/** Fields of a `mistudio train` config file that describe the run, not the training. */
-export const RUN_FIELDS = ['activations', 'evaluation', 'name', 'runDir'] as const;
+import { readTrainConfigFile } from './train-config-file.js';
 
 export const TEMPLATES_HELP = `usage: mistudio train templates list [--json]
        mistudio train templates show NAME [--json]
@@ -26,20 +23,6 @@ mistudio train --config cfg.json --template NAME trains with the template under 
 
 function describe(t: TrainingTemplate): string {
   return `${t.name}${t.description ? `  ${t.description}` : ''}  ${JSON.stringify(t.config)}`;
-}
-
-/** The training fields of a config file: its JSON object less RUN_FIELDS. */
-export function readTrainingFields(file: string): Partial<TrainingConfigInput> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (cause) {
-    throw new MiStudioError('INVALID_CONFIG', 'cannot read the config as JSON', { file, cause });
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new MiStudioError('INVALID_CONFIG', 'the config must be a JSON object', { file });
-  const fields: Record<string, unknown> = { ...raw };
-  for (const key of RUN_FIELDS) delete fields[key];
-  return fields as Partial<TrainingConfigInput>;
 }
 
 export async function templatesCommand(argv: string[]): Promise<number> {
@@ -77,7 +60,7 @@ export async function templatesCommand(argv: string[]): Promise<number> {
       case 'save': {
         const templateName = needsName();
         if (!values.config) throw new MiStudioError('INVALID_ARGUMENT', 'save needs --config cfg.json', { field: 'config', hint: 'a mistudio train config file, or one with training fields only' });
-        const t = templates.save(templateName, readTrainingFields(path.resolve(values.config)), { description: values.description, overwrite: values.overwrite });
+        const t = templates.save(templateName, readTrainConfigFile(path.resolve(values.config)).training as Partial<TrainingConfigInput>, { description: values.description, overwrite: values.overwrite });
         out(t, `saved template ${t.name}: ${JSON.stringify(t.config)}`);
         return 0;
       }
